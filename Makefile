@@ -1,0 +1,38 @@
+# kubelab: `make run` starts the lab, `make test` runs every test.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+
+.PHONY: run test lint test-only install browsers clean
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+
+$(STAMP): requirements.txt requirements-dev.txt | $(BIN)/python
+	$(BIN)/pip install --quiet --disable-pip-version-check -r requirements-dev.txt
+	touch $(STAMP)
+
+install: $(STAMP)
+
+var/secret_key:
+	mkdir -p var
+	$(PYTHON) -c "import secrets; print(secrets.token_urlsafe(50))" > $@
+	chmod 600 $@
+
+# DEBUG stays off; the lab's SECRET_KEY is generated once under var/.
+run: $(STAMP) var/secret_key
+	SECRET_KEY=$${SECRET_KEY:-$$(cat var/secret_key)} $(BIN)/python manage.py lab
+
+lint: $(STAMP)
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/lint-imports
+
+test-only: $(STAMP)
+	$(BIN)/python -m pytest
+
+test: lint test-only
+
+clean:
+	rm -rf var/test-* .pytest_cache

@@ -1,0 +1,1 @@
+"""The simulated Kubernetes: store, API server, components. Never imports playground."""

@@ -1,0 +1,209 @@
+"""HorizontalPodAutoscaler controller (autoscaling/v2): resource metrics from PodMetrics.
+
+desired = ceil(current × usage / target), skipped within the 10 % tolerance,
+scale-up limited to max(2×, +4) per step, scale-down to the highest recommendation
+of the last 300 s. The recommendations are persisted in an annotation of the HPA
+(`RECOMMENDATIONS`, JSON `[[time, replicas], …]`) because nothing lives in memory.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import random
+
+from cluster.actions import Action, Patch, RecordEvent, UpdateStatus
+from cluster.objects import pods as P
+from cluster.objects import quantity, selectors
+from cluster.simtime import parse_rfc3339, rfc3339
+
+COMPONENT = "horizontal-pod-autoscaler"
+SYNC_PERIOD = 15
+TOLERANCE = 0.1
+DOWNSCALE_WINDOW = 300
+RECOMMENDATIONS = "autoscaling.kubelab.dev/recommendations"
+SUCCESSFUL_RESCALE = "SuccessfulRescale"
+RESCALE_MESSAGE = "New size: {size}; reason: {reason}"
+ABOVE = "{name} resource utilization (percentage of request) above target"
+BELOW = "All metrics below target"
+
+
+def _usage(metric: dict, resource: str) -> int:
+    total = 0
+    for c in metric.get("containers") or []:
+        value = (c.get("usage") or {}).get(resource)
+        if value is not None:
+            total += (
+                quantity.millicores(value)
+                if resource == "cpu"
+                else int(quantity.parse(value))
+            )
+    return total
+
+
+def _request(pod: dict, resource: str) -> int | None:
+    total = 0
+    for c in pod["spec"].get("containers") or []:
+        value = ((c.get("resources") or {}).get("requests") or {}).get(resource)
+        if value is None:
+            return None
+        total += (
+            quantity.millicores(value)
+            if resource == "cpu"
+            else int(quantity.parse(value))
+        )
+    return total
+
+
+def utilization(
+    pods: list[dict], metrics: list[dict], resource: str
+) -> tuple[int, int] | None:
+    """(average utilization %, average usage) over pods that have metrics and requests."""
+    by_name = {P.name(m): m for m in metrics}
+    usage = requests = count = 0
+    for pod in pods:
+        metric = by_name.get(P.name(pod))
+        request = _request(pod, resource)
+        if request is None:
+            return None
+        if metric is None:
+            continue
+        usage += _usage(metric, resource)
+        requests += request
+        count += 1
+    if not count or not requests:
+        return None
+    return usage * 100 // requests, usage // count
+
+
+def reconcile(
+    hpa: dict, target: dict | None, pods: list[dict], metrics: list[dict], now: float
+) -> list[Action]:
+    """Sync one HPA: compute the recommendation, stabilise it, scale the target; status last."""
+    spec, old = hpa["spec"], hpa.get("status") or {}
+    last = parse_rfc3339(old.get("lastScaleTime"))
+    if target is None:
+        return []
+    current = int(target["spec"].get("replicas", 1))
+    selector = selectors.from_label_selector(target["spec"].get("selector"))
+    mine = [
+        p for p in pods if selectors.matches(selector, P.labels(p)) and P.is_active(p)
+    ]
+    desired, reason, current_metrics = current, "", []
+    for m in spec.get("metrics") or []:
+        if m.get("type") != "Resource":
+            continue
+        res = m["resource"]
+        got = utilization(mine, metrics, res["name"])
+        want = (res.get("target") or {}).get("averageUtilization")
+        if got is None or not want:
+            continue
+        util, avg = got
+        current_metrics.append(
+            {
+                "type": "Resource",
+                "resource": {
+                    "name": res["name"],
+                    "current": {
+                        "averageUtilization": util,
+                        "averageValue": f"{avg}m" if res["name"] == "cpu" else str(avg),
+                    },
+                },
+            }
+        )
+        ratio = util / want
+        proposal = (
+            current if abs(ratio - 1) <= TOLERANCE else math.ceil(ratio * len(mine))
+        )
+        if proposal > desired or not reason:
+            desired, reason = (
+                proposal,
+                ABOVE.format(name=res["name"]) if proposal > current else BELOW,
+            )
+    window = [
+        r
+        for r in json.loads(P.annotations(hpa).get(RECOMMENDATIONS, "[]"))
+        if r[0] > now - DOWNSCALE_WINDOW
+    ]
+    window.append([now, desired])
+    stabilised = max(r[1] for r in window) if desired < current else desired
+    stabilised = min(stabilised, max(2 * current, current + 4))
+    lo, hi = spec.get("minReplicas", 1), spec["maxReplicas"]
+    final = max(lo, min(hi, stabilised))
+    actions: list[Action] = []
+    if final != current:
+        ref = P.ref(target)
+        actions.append(Patch(ref, {"spec": {"replicas": final}}, subresource="scale"))
+        why = reason if final > current or reason == BELOW else BELOW
+        actions.append(
+            RecordEvent(
+                P.ref(hpa),
+                "Normal",
+                SUCCESSFUL_RESCALE,
+                RESCALE_MESSAGE.format(size=final, reason=why),
+                COMPONENT,
+            )
+        )
+        last = now
+    status = {
+        "currentReplicas": current,
+        "desiredReplicas": final,
+        "currentMetrics": current_metrics or None,
+        "lastScaleTime": rfc3339(last) if last else None,
+        "observedGeneration": P.meta(hpa).get("generation"),
+    }
+    status = {k: v for k, v in status.items() if v is not None}
+    if old.get("conditions"):
+        status["conditions"] = old["conditions"]
+    if status != old:
+        actions.append(UpdateStatus({**hpa, "status": status}))
+    actions.append(
+        Patch(
+            P.ref(hpa),
+            {"metadata": {"annotations": {RECOMMENDATIONS: json.dumps(window)}}},
+        )
+    )
+    return actions
+
+
+def _target(hpa: dict, view: dict) -> dict | None:
+    ref = hpa["spec"]["scaleTargetRef"]
+    for obj in view.get(ref["kind"], []):
+        if P.name(obj) == ref["name"] and P.namespace(obj) == P.namespace(hpa):
+            return obj
+    return None
+
+
+def due(hpa: dict, now: float) -> bool:
+    """Whether the 15 s sync period has passed since this HPA was last evaluated."""
+    window = json.loads(P.annotations(hpa).get(RECOMMENDATIONS, "[]"))
+    return not window or window[-1][0] + SYNC_PERIOD <= now
+
+
+def sync(view: dict[str, list[dict]], now: float, rng: random.Random) -> list[Action]:
+    """Reconcile every HPA whose sync period has come."""
+    actions: list[Action] = []
+    for hpa in sorted(
+        view.get("HorizontalPodAutoscaler", []),
+        key=lambda o: (P.namespace(o), P.name(o)),
+    ):
+        if not due(hpa, now):
+            continue
+        ns = P.namespace(hpa)
+        actions += reconcile(
+            hpa,
+            _target(hpa, view),
+            P.in_namespace(view.get("Pod", []), ns),
+            P.in_namespace(view.get("PodMetrics", []), ns),
+            now,
+        )
+    return actions
+
+
+def next_wake(view: dict[str, list[dict]], now: float) -> float | None:
+    """The next HPA evaluation, every 15 s."""
+    wakes = []
+    for hpa in view.get("HorizontalPodAutoscaler", []):
+        window = json.loads(P.annotations(hpa).get(RECOMMENDATIONS, "[]"))
+        wakes.append(window[-1][0] + SYNC_PERIOD if window else now)
+    return min(wakes, default=None)

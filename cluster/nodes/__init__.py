@@ -1,0 +1,1 @@
+"""Worker node agents: kubelet, container runtime, kube-proxy, DNS, ingress and traffic."""

@@ -1,0 +1,151 @@
+"""The kubelet of one node: register the Node, renew its Lease, post status, run pods.
+
+`sync` is a pure step: it reads the node's objects and persisted runtime state
+and returns the API calls to make, the new runtime state and the next time any
+of its timers fires.
+"""
+
+from __future__ import annotations
+
+import copy
+from dataclasses import dataclass
+
+from cluster.actions import Action, Create, Delete, Ref, UpdateStatus
+from cluster.nodes import node_status, pod_status
+from cluster.nodes import runtime as rt
+from cluster.nodes.lifecycle import PodSync
+from cluster.simtime import rfc3339
+
+
+@dataclass
+class KubeletResult:
+    actions: list[Action]
+    runtime_state: dict
+    next_wake: float | None
+
+
+def sync(
+    node_name: str,
+    machine: dict,
+    node: dict | None,
+    pods: list[dict],
+    runtime_state: dict,
+    now: float,
+    rng,
+    runtime_up: bool,
+    extra: dict,
+) -> KubeletResult:
+    """One pass of the kubelet of `node_name` at `now`."""
+    state = copy.deepcopy(runtime_state) if runtime_state else rt.new_state()
+    for key, value in rt.new_state().items():
+        state.setdefault(key, value)
+    machine = {**machine, "name": node_name}
+    if node is None:
+        actions: list[Action] = [Create(node_status.register(machine, now))]
+        actions += node_status.registration_events(node_name)
+        state["node"]["status_checked"] = now
+        return KubeletResult(actions, state, now + 1.0)
+
+    actions = []
+    wakes: list[float] = []
+    mem = state["node"]
+    if runtime_up:
+        mem.pop("runtime_down_since", None)
+    else:
+        mem.setdefault("runtime_down_since", now)
+
+    lease_acts, lease_wake = node_status.lease_actions(node, extra.get("lease"), now)
+    actions += lease_acts
+    wakes.append(lease_wake)
+    status_acts, status_wake = node_status.status_actions(
+        node, state, machine, mem.get("runtime_down_since"), now
+    )
+    actions += status_acts
+    wakes.append(status_wake)
+
+    if runtime_up:
+        pod_actions, pod_wakes = _sync_pods(pods, state, machine, now, rng, extra)
+        actions += pod_actions
+        wakes += pod_wakes
+    future = [w for w in wakes if w is not None and w > now]
+    return KubeletResult(actions, state, min(future) if future else None)
+
+
+def _sync_pods(pods, state, machine, now, rng, extra) -> tuple[list, list]:
+    actions: list = []
+    wakes: list[float] = []
+    live = {p["metadata"].get("uid", ""): p for p in pods}
+    for uid in [u for u in state["pods"] if u not in live]:
+        # The API object is gone (deleted or force-deleted): drop its containers.
+        del state["pods"][uid]
+        rt.release_ip(state, uid)
+    for pod in sorted(
+        pods,
+        key=lambda p: (
+            p["metadata"].get("creationTimestamp", ""),
+            p["metadata"]["name"],
+        ),
+    ):
+        step = PodSync(pod, state, machine, now, rng, extra)
+        step.run()
+        actions += step.actions
+        wakes += step.wakes
+        new = build_status(pod, state["pods"][step.uid], machine, now)
+        if new != (pod.get("status") or {}):
+            actions.append(UpdateStatus({**pod, "status": new}))
+        if state["pods"][step.uid].get("terminated"):
+            meta = pod["metadata"]
+            ref = Ref(
+                "Pod", meta.get("namespace"), meta["name"], "v1", meta.get("uid", "")
+            )
+            actions.append(Delete(ref, grace_period_seconds=0, uid=meta.get("uid", "")))
+    return actions, wakes
+
+
+def build_status(pod: dict, ps: dict, machine: dict, now: float) -> dict:
+    """The pod status the kubelet would post from its runtime record of the pod."""
+    old = pod.get("status") or {}
+    spec = pod.get("spec") or {}
+    records = ps.get("containers", {})
+    statuses = [
+        pod_status.container_status(c, records.get(c["name"]))
+        for c in spec.get("containers") or []
+    ]
+    init_statuses = [
+        pod_status.container_status(c, records.get(c["name"]))
+        for c in spec.get("initContainers") or []
+    ]
+    for s in statuses:
+        if (
+            "waiting" in s["state"]
+            and spec.get("initContainers")
+            and not records.get(s["name"])
+        ):
+            s["state"] = {"waiting": {"reason": "PodInitializing"}}
+    for s in init_statuses:
+        if not records.get(s["name"]):
+            s["state"] = {"waiting": {"reason": "PodInitializing"}}
+    terminal = bool(ps.get("terminated"))
+    phase = pod_status.phase(pod, statuses, init_statuses, terminal)
+    sandbox_ready = "ip" in ps and not ps.get("terminated")
+    status = {
+        k: v
+        for k, v in old.items()
+        if k not in ("containerStatuses", "initContainerStatuses")
+    }
+    status["phase"] = phase
+    status["conditions"] = pod_status.conditions(
+        pod, sandbox_ready, statuses, init_statuses, phase, now
+    )
+    host_ip = machine.get("internal_ip", "")
+    status["hostIP"] = host_ip
+    status["hostIPs"] = [{"ip": host_ip}]
+    if "ip" in ps:
+        status["podIP"] = ps["ip"]
+        status["podIPs"] = [{"ip": ps["ip"]}]
+    status["startTime"] = old.get("startTime") or rfc3339(ps.get("start_time", now))
+    if init_statuses:
+        status["initContainerStatuses"] = init_statuses
+    status["containerStatuses"] = statuses
+    status["qosClass"] = pod_status.qos_class(pod)
+    return status

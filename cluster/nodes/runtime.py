@@ -1,0 +1,295 @@
+"""The container runtime of one node: its persisted state and what a container runs.
+
+`runtime_state` is a JSON dict the shell stores between ticks: the image store,
+the pods with their containers, the IP allocator and the request log. A
+container's command is read as a tiny script (sleep, echo, touch, rm, exit,
+`while true` loops) so labs built on the documentation's examples behave as they
+do on a real node.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import re
+import shlex
+from dataclasses import dataclass, field
+
+from cluster.nodes import images
+
+REQUEST_LOG_LIMIT = 500
+SHELLS = {"sh", "/bin/sh", "bash", "/bin/bash", "ash", "/bin/ash"}
+# How long a shell with nothing to do takes to exit.
+QUICK_EXIT_SECONDS = 0.1
+# How long a container over its memory limit survives before the OOM killer.
+OOM_AFTER_SECONDS = 1.0
+
+
+def new_state() -> dict:
+    """An empty runtime state for a node that has just booted."""
+    return {
+        "images": {},
+        "pods": {},
+        "ipam": {"last": 1, "used": {}},
+        "puller_free_at": 0.0,
+        "node": {},
+    }
+
+
+def container_id(rng) -> str:
+    """A containerd container id: 64 hex digits."""
+    return f"{rng.getrandbits(256):064x}"
+
+
+def allocate_ip(state: dict, cidr: str, uid: str) -> str:
+    """The next free address of the node's pod CIDR (host-local IPAM keeps going round)."""
+    ipam = state.setdefault("ipam", {"last": 1, "used": {}})
+    for ip, owner in ipam["used"].items():
+        if owner == uid:
+            return ip
+    net = ipaddress.ip_network(cidr, strict=False)
+    size = net.num_addresses
+    # .0 is the network, .1 the cni0 bridge, the last one broadcast.
+    for step in range(1, size):
+        n = (ipam["last"] - 2 + step) % (size - 3) + 2
+        ip = str(net.network_address + n)
+        if ip not in ipam["used"]:
+            ipam["last"] = n
+            ipam["used"][ip] = uid
+            return ip
+    raise RuntimeError(f"no IP addresses available in range set: {cidr}")
+
+
+def release_ip(state: dict, uid: str) -> None:
+    """Free the address held by a pod."""
+    used = state.get("ipam", {}).get("used", {})
+    for ip in [ip for ip, owner in used.items() if owner == uid]:
+        del used[ip]
+
+
+def go_duration(seconds: float) -> str:
+    """A duration as Go prints a time.Duration truncated to milliseconds (`1.234s`)."""
+    ms = int(round(seconds * 1000))
+    if ms == 0:
+        return "0s"
+    if ms < 1000:
+        return f"{ms}ms"
+    h, rest = divmod(ms, 3_600_000)
+    m, rest = divmod(rest, 60_000)
+    s = f"{rest / 1000:.3f}".rstrip("0").rstrip(".")
+    out = f"{s}s"
+    if h or m:
+        out = f"{m}m{out}"
+    if h:
+        out = f"{h}h{out}"
+    return out
+
+
+def record_request(state: dict, pod_uid: str, container: str, entry: dict) -> None:
+    """Append one served request (time, method, path, status, client, bytes) to a container."""
+    pod = state.get("pods", {}).get(pod_uid)
+    if not pod or container not in pod.get("containers", {}):
+        return
+    log = pod["containers"][container].setdefault("requests", [])
+    log.append(entry)
+    del log[:-REQUEST_LOG_LIMIT]
+
+
+@dataclass
+class Program:
+    """What a container's process does over time, relative to its start."""
+
+    duration: float | None  # None runs until stopped
+    exit_code: int = 0
+    output: list[tuple[float, str]] = field(default_factory=list)
+    # (offset, path, exists) in time order: touch/rm of files.
+    files: list[tuple[float, str, bool]] = field(default_factory=list)
+    # A repeating block: (period, lines printed each period).
+    loop: tuple[float, list[str]] | None = None
+    memory_mib: int | None = None
+    cpu_m: int | None = None
+    ignores_sigterm: bool = False
+    listens: bool = True
+
+    def file_exists(self, path: str, offset: float) -> bool:
+        """Whether `path` exists `offset` seconds after the start."""
+        exists = False
+        for t, p, e in self.files:
+            if p == path and t < offset:
+                exists = e
+        return exists
+
+
+def argv(container: dict) -> list[str]:
+    """The process argv given by the pod (command + args), [] for the image default."""
+    return list(container.get("command") or []) + list(container.get("args") or [])
+
+
+def program(container: dict, image: images.Image) -> Program:
+    """Read a container's command the way its image would run it."""
+    cmd = list(container.get("command") or [])
+    args = list(container.get("args") or [])
+    if image.repo.endswith("polinux/stress"):
+        return _stress(cmd + args)
+    if not cmd and (not args or image.behaviour == "server"):
+        if image.behaviour == "shell":
+            return Program(
+                duration=QUICK_EXIT_SECONDS, ignores_sigterm=True, listens=False
+            )
+        return Program(duration=None, ignores_sigterm=image.shutdown is None)
+    words = cmd + args if cmd else args
+    if words and words[0] in SHELLS and len(words) >= 3 and words[1] == "-c":
+        prog = _script(words[2])
+    elif words and words[0] in SHELLS and len(words) == 1:
+        prog = Program(duration=QUICK_EXIT_SECONDS)
+    else:
+        prog = _script(shlex.join(words))
+    prog.ignores_sigterm = True  # a shell as PID 1 has no SIGTERM handler
+    prog.listens = image.behaviour == "server" and prog.duration is None
+    return prog
+
+
+_SPLIT = re.compile(r"\s*(?:;|&&|\|\||\n)\s*")
+
+
+def _script(script: str) -> Program:
+    """Interpret the handful of shell commands lab manifests use."""
+    t = 0.0
+    out: list[tuple[float, str]] = []
+    files: list[tuple[float, str, bool]] = []
+    loop = re.search(r"while\s+(?:true|:)\s*;?\s*do\s+(.*?)\s*;?\s*done", script, re.S)
+    if loop:
+        body = _SPLIT.split(loop.group(1))
+        period = sum(_sleep_of(c) or 0 for c in body) or 1.0
+        lines = [_echo_of(c) for c in body if _echo_of(c) is not None]
+        prefix = _script(script[: loop.start()]) if loop.start() else None
+        return Program(
+            duration=None,
+            output=prefix.output if prefix else [],
+            files=prefix.files if prefix else [],
+            loop=(period, lines),
+        )
+    for raw in _SPLIT.split(script.strip()):
+        if not raw:
+            continue
+        try:
+            words = shlex.split(raw)
+        except ValueError:
+            words = raw.split()
+        if not words:
+            continue
+        name = words[0].rsplit("/", 1)[-1]
+        if name == "sleep":
+            s = _sleep_of(raw)
+            if s is None:
+                return Program(duration=None, output=out, files=files)
+            t += s
+        elif name == "echo":
+            out.append((t, " ".join(w for w in words[1:] if w != "-n")))
+        elif name == "touch":
+            files += [(t, p, True) for p in words[1:]]
+        elif name == "rm":
+            files += [(t, p, False) for p in words[1:] if not p.startswith("-")]
+        elif name == "exit":
+            code = int(words[1]) if len(words) > 1 and words[1].isdigit() else 0
+            return Program(
+                duration=t + QUICK_EXIT_SECONDS, exit_code=code, output=out, files=files
+            )
+        elif name == "false":
+            return Program(
+                duration=t + QUICK_EXIT_SECONDS, exit_code=1, output=out, files=files
+            )
+        elif (name == "tail" and "-f" in words) or name in _SERVERS:
+            return Program(duration=None, output=out, files=files)
+        elif name not in _BUILTINS:
+            out.append((t, f"sh: {name}: not found"))
+            return Program(
+                duration=t + QUICK_EXIT_SECONDS, exit_code=127, output=out, files=files
+            )
+    return Program(duration=t + QUICK_EXIT_SECONDS, output=out, files=files)
+
+
+_BUILTINS = {
+    "true",
+    "cd",
+    "export",
+    "mkdir",
+    "cp",
+    "cat",
+    "date",
+    "ls",
+    "env",
+    "printenv",
+    "set",
+    "wget",
+    "curl",
+    "nslookup",
+}
+_SERVERS = {
+    "nginx",
+    "httpd",
+    "redis-server",
+    "python",
+    "python3",
+    "node",
+    "npm",
+    "java",
+    "gunicorn",
+    "uvicorn",
+    "flask",
+    "./server",
+    "server",
+}
+
+
+def _sleep_of(command: str) -> float | None:
+    m = re.match(r"\s*sleep\s+(\S+)", command)
+    if not m:
+        return 0.0 if "sleep" not in command else None
+    value = m.group(1)
+    if value in ("infinity", "inf"):
+        return None
+    m2 = re.fullmatch(r"(\d+(?:\.\d+)?)([smhd]?)", value)
+    if not m2:
+        return None
+    scale = {"": 1, "s": 1, "m": 60, "h": 3600, "d": 86400}[m2.group(2)]
+    return float(m2.group(1)) * scale
+
+
+def _echo_of(command: str) -> str | None:
+    try:
+        words = shlex.split(command)
+    except ValueError:
+        words = command.split()
+    if words and words[0] == "echo":
+        return " ".join(w for w in words[1:] if w != "-n")
+    return None
+
+
+def _stress(words: list[str]) -> Program:
+    """polinux/stress: `--vm N --vm-bytes 250M` allocates memory, `--cpu N` burns CPU."""
+    from cluster.objects import quantity
+
+    memory, cpu, vm, io = 0, 0, 0, 0
+    for i, w in enumerate(words):
+        nxt = words[i + 1] if i + 1 < len(words) else ""
+        if w in ("--vm-bytes",):
+            memory = quantity.to_int(
+                nxt.replace("M", "Mi").replace("G", "Gi").replace("K", "Ki")
+            )
+        elif w in ("--cpu", "-c") and nxt.isdigit():
+            cpu = int(nxt)
+        elif w in ("--vm", "-m") and nxt.isdigit():
+            vm = int(nxt)
+        elif w in ("--io", "-i") and nxt.isdigit():
+            io = int(nxt)
+    if vm and not memory:
+        memory = 256 * 2**20
+    line = f"stress: info: [1] dispatching hogs: {cpu} cpu, {io} io, {vm} vm, 0 hdd"
+    return Program(
+        duration=None,
+        output=[(0.0, line)],
+        memory_mib=max(1, vm * memory // 2**20) if vm else 1,
+        cpu_m=cpu * 1000,
+        ignores_sigterm=False,
+        listens=False,
+    )

@@ -1,0 +1,1 @@
+"""Pure helpers over Kubernetes objects held as plain JSON dicts."""

@@ -1,0 +1,44 @@
+"""Change notifications: after each commit, nudge whoever watches the cluster.
+
+A nudge only says "the cluster is now at revision R". Readers (the browser stream and
+kubectl watches) then read the watch log from their own last revision, so a lost or
+coalesced nudge never loses a change, and a slow reader never makes the log drop frames.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import TypedDict
+
+from asgiref.sync import async_to_sync
+from channels.layers import get_channel_layer
+
+log = logging.getLogger(__name__)
+
+
+class ClusterChanged(TypedDict):
+    type: str  # "cluster.changed": handled by consumers' cluster_changed()
+    revision: int
+    resync: bool
+
+
+def group_name(cluster_id: int) -> str:
+    return f"cluster-{cluster_id}"
+
+
+def notify(cluster_id: int, revision: int, resync: bool = False) -> None:
+    """Tell every watcher of a cluster that it has reached `revision`."""
+    layer = get_channel_layer()
+    if layer is None:
+        return
+    message: ClusterChanged = {
+        "type": "cluster.changed",
+        "revision": revision,
+        "resync": resync,
+    }
+    try:
+        async_to_sync(layer.group_send)(group_name(cluster_id), message)
+    except Exception:  # a down Redis must not fail a committed write
+        log.warning(
+            "could not notify watchers of cluster %s", cluster_id, exc_info=True
+        )

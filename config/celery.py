@@ -1,0 +1,11 @@
+"""The Celery app: ticks of simulated clusters run as tasks on the worker."""
+
+import os
+
+from celery import Celery
+
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
+
+app = Celery("kubelab")
+app.config_from_object("django.conf:settings", namespace="CELERY")
+app.autodiscover_tasks(["cluster"])

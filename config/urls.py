@@ -1,0 +1,12 @@
+"""URL routes: the pages, the REST API, the Kubernetes API and the health check."""
+
+from django.contrib import admin
+from django.urls import include, path
+
+from playground.health import healthz
+
+urlpatterns = [
+    path("healthz", healthz, name="healthz"),
+    path("admin/", admin.site.urls),
+    path("i18n/", include("django.conf.urls.i18n")),
+]

@@ -1,0 +1,1 @@
+"""The web product: pages, REST API, live WebSocket stream, accounts, classes and labs."""

@@ -1,0 +1,293 @@
+"""Job back-off and completion, CronJob schedules and concurrency, HPA scaling."""
+
+from __future__ import annotations
+
+import random
+
+import pytest
+
+from cluster.actions import Create, Patch, RecordEvent
+from cluster.controllers import cronjob, hpa, job
+from cluster.objects import pods as P
+from cluster.simtime import rfc3339
+from tests.controllers import fakeapi
+from tests.controllers.workload_builders import T0, template
+
+
+def make_job(backoff_limit=2, completions=1, parallelism=1) -> dict:
+    tmpl = template("busybox")
+    tmpl["spec"]["restartPolicy"] = "Never"
+    return {
+        "apiVersion": "batch/v1",
+        "kind": "Job",
+        "metadata": {
+            "name": "pi",
+            "namespace": "default",
+            "uid": "job-uid",
+            "generation": 1,
+        },
+        "spec": {
+            "completions": completions,
+            "parallelism": parallelism,
+            "backoffLimit": backoff_limit,
+            "template": tmpl,
+        },
+    }
+
+
+def _finish(view: dict, phase: str, now: float) -> None:
+    for p in view["Pod"]:
+        if p.get("status", {}).get("phase") in (None, "Pending"):
+            p["status"] = {
+                "phase": phase,
+                "containerStatuses": [
+                    {"name": "c", "state": {"terminated": {"finishedAt": rfc3339(now)}}}
+                ],
+            }
+
+
+def test_job_pods_carry_job_labels_and_names():
+    actions = job.reconcile(make_job(), [], T0, random.Random(1))
+    pod = actions[0].obj
+    assert P.name(pod).startswith("pi-") and len(P.name(pod)) == 8
+    assert pod["metadata"]["labels"] == {
+        "app": "web",
+        "batch.kubernetes.io/job-name": "pi",
+        "job-name": "pi",
+        "batch.kubernetes.io/controller-uid": "job-uid",
+        "controller-uid": "job-uid",
+    }
+    assert actions[1] == RecordEvent(
+        P.ref(make_job()),
+        "Normal",
+        "SuccessfulCreate",
+        f"Created pod: {P.name(pod)}",
+        "job-controller",
+    )
+
+
+def test_job_retries_with_back_off_until_the_limit_then_fails():
+    view = {"Job": [make_job(backoff_limit=2)], "Pod": []}
+    now, starts = T0, []
+    for _ in range(12):
+        actions = job.sync(view, now, random.Random(int(now)))
+        starts += [now - T0 for a in actions if isinstance(a, Create)]
+        fakeapi.apply(view, actions, now)
+        _finish(view, "Failed", now)
+        now = job.next_wake(view, now) or now + 1
+    status = view["Job"][0]["status"]
+    # Back-off after 1 failure is 10 s, after 2 it is 20 s; the 3rd failure exceeds the limit.
+    assert starts == [0, 10, 30]
+    assert [(c["type"], c["reason"], c["message"]) for c in status["conditions"]] == [
+        (
+            "FailureTarget",
+            "BackoffLimitExceeded",
+            "Job has reached the specified backoff limit",
+        ),
+        (
+            "Failed",
+            "BackoffLimitExceeded",
+            "Job has reached the specified backoff limit",
+        ),
+    ]
+    assert status["failed"] == 3
+
+
+def test_job_completes_with_success_criteria_then_complete():
+    view = {"Job": [make_job(completions=2, parallelism=2)], "Pod": []}
+    events: list = []
+    fakeapi.apply(view, job.sync(view, T0, random.Random(1)), T0, events)
+    _finish(view, "Succeeded", T0 + 5)
+    fakeapi.apply(view, job.sync(view, T0 + 6, random.Random(1)), T0 + 6, events)
+    status = view["Job"][0]["status"]
+    assert [(c["type"], c["reason"]) for c in status["conditions"]] == [
+        ("SuccessCriteriaMet", "CompletionsReached"),
+        ("Complete", "CompletionsReached"),
+    ]
+    assert (status["succeeded"], status["completionTime"]) == (2, rfc3339(T0 + 6))
+    assert events[-1] == ("Completed", "Job completed")
+    assert job.sync(view, T0 + 7, random.Random(1)) == []
+
+
+@pytest.mark.parametrize(
+    ("schedule", "after", "expected"),
+    [
+        pytest.param("*/15 * * * *", T0 + 1, T0 + 900, id="every-15-minutes"),
+        pytest.param("@hourly", T0, T0 + 3600, id="hourly"),
+        pytest.param("30 2 * * *", T0, T0 + 2 * 3600 + 1800, id="daily-at-2-30"),
+        pytest.param(
+            "0 0 * * 1", T0, T0 + 4 * 86400, id="monday"
+        ),  # 2026-01-01 is a Thursday
+    ],
+)
+def test_cron_schedules_find_the_next_time(schedule, after, expected):
+    assert cronjob.next_time(cronjob.parse_schedule(schedule), after) == expected
+
+
+def make_cj(policy: str, deadline: int | None = None) -> dict:
+    return {
+        "apiVersion": "batch/v1",
+        "kind": "CronJob",
+        "metadata": {
+            "name": "tick",
+            "namespace": "default",
+            "uid": "cj-uid",
+            "creationTimestamp": rfc3339(T0),
+        },
+        "spec": {
+            "schedule": "*/10 * * * *",
+            "concurrencyPolicy": policy,
+            "startingDeadlineSeconds": deadline,
+            "jobTemplate": {"spec": {"template": template("busybox")}},
+        },
+    }
+
+
+@pytest.mark.parametrize(
+    ("policy", "deadline", "created"),
+    [
+        pytest.param("Allow", None, [10, 20, 30, 40, 50, 60], id="allow"),
+        # A forbidden run stays due and starts late, once the running job finishes.
+        pytest.param("Forbid", None, [10, 20, 30, 40, 50], id="forbid-starts-late"),
+        pytest.param("Forbid", 120, [10, 30, 50], id="forbid-with-deadline-skips"),
+    ],
+)
+def test_cronjob_over_an_hour_with_jobs_lasting_fifteen_minutes(
+    policy, deadline, created
+):
+    view = {"CronJob": [make_cj(policy, deadline)], "Job": []}
+    events: list = []
+    now = T0
+    while now <= T0 + 3600 + 1:
+        for j in view["Job"]:
+            started = cronjob.parse_rfc3339(
+                j["metadata"]["annotations"][cronjob.SCHEDULED_ANNOTATION]
+            )
+            if now >= started + 900 and not job.finished(j):
+                j["status"] = {
+                    "startTime": rfc3339(started),
+                    "completionTime": rfc3339(now),
+                    "conditions": [{"type": "Complete", "status": "True"}],
+                }
+        fakeapi.apply(view, cronjob.sync(view, now, random.Random(0)), now, events)
+        now = min(cronjob.next_wake(view, now), now + 300)
+    names = [
+        m.removeprefix("Created job ") for r, m in events if r == "SuccessfulCreate"
+    ]
+    assert names == [f"tick-{int(T0 + m * 60) // 60}" for m in created]
+    assert view["CronJob"][0]["status"]["lastScheduleTime"] == rfc3339(
+        T0 + created[-1] * 60
+    )
+    # Successful history is trimmed to 3 jobs.
+    assert len([j for j in view["Job"] if job.finished(j)]) <= 3
+
+
+def _hpa_view(cpu_per_pod: str, replicas: int) -> dict:
+    deploy = {
+        "apiVersion": "apps/v1",
+        "kind": "Deployment",
+        "metadata": {"name": "web", "namespace": "default", "uid": "d"},
+        "spec": {"replicas": replicas, "selector": {"matchLabels": {"app": "web"}}},
+    }
+    pods, metrics = [], []
+    for i in range(replicas):
+        tmpl = template()
+        tmpl["spec"]["containers"][0]["resources"] = {"requests": {"cpu": "200m"}}
+        pods.append(
+            {
+                "kind": "Pod",
+                "metadata": {
+                    "name": f"web-{i}",
+                    "namespace": "default",
+                    "labels": {"app": "web"},
+                },
+                **{"spec": tmpl["spec"]},
+            }
+        )
+        metrics.append(
+            {
+                "metadata": {"name": f"web-{i}", "namespace": "default"},
+                "containers": [{"name": "nginx", "usage": {"cpu": cpu_per_pod}}],
+            }
+        )
+    autoscaler = {
+        "apiVersion": "autoscaling/v2",
+        "kind": "HorizontalPodAutoscaler",
+        "metadata": {
+            "name": "web",
+            "namespace": "default",
+            "uid": "h",
+            "generation": 1,
+        },
+        "spec": {
+            "scaleTargetRef": {
+                "apiVersion": "apps/v1",
+                "kind": "Deployment",
+                "name": "web",
+            },
+            "minReplicas": 1,
+            "maxReplicas": 10,
+            "metrics": [
+                {
+                    "type": "Resource",
+                    "resource": {
+                        "name": "cpu",
+                        "target": {"type": "Utilization", "averageUtilization": 50},
+                    },
+                }
+            ],
+        },
+    }
+    return {
+        "HorizontalPodAutoscaler": [autoscaler],
+        "Deployment": [deploy],
+        "Pod": pods,
+        "PodMetrics": metrics,
+    }
+
+
+def test_hpa_scales_up_at_once_with_the_kubernetes_event():
+    view = _hpa_view("200m", 2)  # 100 % of request against a 50 % target
+    actions = hpa.sync(view, T0, random.Random(0))
+    assert actions[0] == Patch(
+        P.ref(view["Deployment"][0]), {"spec": {"replicas": 4}}, subresource="scale"
+    )
+    assert (
+        actions[1].message
+        == "New size: 4; reason: cpu resource utilization (percentage of request) above target"
+    )
+    assert actions[2].obj["status"]["currentMetrics"][0]["resource"]["current"] == {
+        "averageUtilization": 100,
+        "averageValue": "200m",
+    }
+
+
+def test_hpa_within_tolerance_does_nothing():
+    view = _hpa_view("105m", 2)  # 52 % against 50 %: inside the 10 % tolerance
+    assert [
+        a
+        for a in hpa.sync(view, T0, random.Random(0))
+        if isinstance(a, Patch) and a.subresource
+    ] == []
+
+
+def test_hpa_scales_down_only_after_the_stabilisation_window():
+    view = _hpa_view("200m", 4)
+    fakeapi.apply(view, hpa.sync(view, T0, random.Random(0)), T0)  # recommends 8
+    view = {
+        **_hpa_view("20m", 4),
+        "HorizontalPodAutoscaler": view["HorizontalPodAutoscaler"],
+    }
+    view["Deployment"][0]["spec"]["replicas"] = 8
+    sizes = []
+    now = T0 + 15
+    while now <= T0 + 330:
+        actions = hpa.sync(view, now, random.Random(0))
+        sizes += [
+            (now - T0, a.patch["spec"]["replicas"])
+            for a in actions
+            if isinstance(a, Patch) and a.subresource
+        ]
+        fakeapi.apply(view, actions, now)
+        now = hpa.next_wake(view, now)
+    assert sizes == [(300, 1)]

@@ -1,0 +1,296 @@
+"""Node lifecycle: health from leases, Unknown conditions, taints and taint-based eviction."""
+
+import random
+
+import pytest
+
+from cluster.actions import Delete, Patch, RecordEvent, Ref
+from cluster.controllers import node_lifecycle as nl
+from cluster.simtime import rfc3339
+from tests.controllers import fakeapi
+from tests.controllers.infra_builders import T0, default_tolerations, lease, node, pod
+
+NODE_REF = Ref("Node", None, "worker-1", "v1", "worker-1-uid")
+POD_REF = Ref("Pod", "default", "web-xyz", "v1", "web-xyz-uid")
+
+
+def unknown(type_, now):
+    return {
+        "type": type_,
+        "status": "Unknown",
+        "lastHeartbeatTime": rfc3339(T0),
+        "lastTransitionTime": rfc3339(now),
+        "reason": "NodeStatusUnknown",
+        "message": "Kubelet stopped posting node status.",
+    }
+
+
+def test_healthy_node_needs_nothing():
+    """A node whose lease was renewed within the grace period is left alone."""
+    view = {"Node": [node()], "Lease": [lease(renewed=T0 + 40)], "Pod": [pod()]}
+    assert nl.sync(view, T0 + 80, random.Random(1)) == []
+
+
+def test_silent_node_goes_unknown_taints_and_marks_pods_not_ready():
+    """Past the 50 s grace the node turns Unknown, is tainted and its pods go not ready."""
+    now = T0 + 50
+    view = {
+        "Node": [node()],
+        "Lease": [lease()],
+        "Pod": [pod(tolerations=default_tolerations())],
+    }
+    actions = nl.sync(view, now, random.Random(1))
+    assert actions == [
+        Patch(
+            NODE_REF,
+            {
+                "status": {
+                    "conditions": [
+                        unknown(t, now)
+                        for t in (
+                            "MemoryPressure",
+                            "DiskPressure",
+                            "PIDPressure",
+                            "Ready",
+                        )
+                    ]
+                }
+            },
+            "status",
+        ),
+        Patch(
+            NODE_REF,
+            {
+                "spec": {
+                    "taints": [
+                        {
+                            "key": "node.kubernetes.io/unreachable",
+                            "effect": "NoSchedule",
+                        },
+                        {
+                            "key": "node.kubernetes.io/unreachable",
+                            "effect": "NoExecute",
+                            "timeAdded": rfc3339(now),
+                        },
+                    ]
+                }
+            },
+        ),
+        RecordEvent(
+            NODE_REF,
+            "Normal",
+            "NodeNotReady",
+            "Node worker-1 status is now: NodeNotReady",
+            "node-controller",
+        ),
+        Patch(
+            POD_REF,
+            {
+                "status": {
+                    "conditions": [
+                        {
+                            "type": "PodScheduled",
+                            "status": "True",
+                            "lastTransitionTime": rfc3339(T0 - 600),
+                        },
+                        {
+                            "type": "Ready",
+                            "status": "False",
+                            "lastTransitionTime": rfc3339(now),
+                        },
+                    ]
+                }
+            },
+            "status",
+        ),
+        RecordEvent(
+            POD_REF, "Warning", "NodeNotReady", "Node is not ready", "node-controller"
+        ),
+    ]
+
+
+def test_node_failure_timeline_unknown_at_50s_evicted_300s_later():
+    """kubelet stops at t=0: Unknown at +50 s (not before), pods deleted at +350 s."""
+    view = {
+        "Node": [node()],
+        "Lease": [lease()],
+        "Pod": [pod(tolerations=default_tolerations())],
+    }
+    rng = random.Random(1)
+    assert nl.sync(view, T0 + 49, rng) == []
+    assert nl.next_wake(view, T0 + 49) == T0 + 50
+    events = []
+    fakeapi.apply(view, nl.sync(view, T0 + 50, rng), T0 + 50, events)
+    assert nl.sync(view, T0 + 51, rng) == []
+    assert nl.next_wake(view, T0 + 51) == T0 + 350
+    assert nl.sync(view, T0 + 349, rng) == []
+    actions = nl.sync(view, T0 + 350, rng)
+    fakeapi.apply(view, actions, T0 + 350, events)
+    assert [a for a in actions if isinstance(a, Delete)] == [Delete(POD_REF)]
+    assert events == [
+        ("NodeNotReady", "Node worker-1 status is now: NodeNotReady"),
+        ("NodeNotReady", "Node is not ready"),
+        ("TaintManagerEviction", "Marking for deletion Pod default/web-xyz"),
+    ]
+    assert view["Pod"] == []
+
+
+def test_recovered_node_loses_its_taints():
+    """A node posting Ready again has the unreachable taints removed."""
+    taints = [
+        {"key": "node.kubernetes.io/unreachable", "effect": "NoSchedule"},
+        {
+            "key": "node.kubernetes.io/unreachable",
+            "effect": "NoExecute",
+            "timeAdded": rfc3339(T0),
+        },
+        {"key": "dedicated", "value": "db", "effect": "NoSchedule"},
+    ]
+    view = {
+        "Node": [node(taints=taints, heartbeat=T0 + 100)],
+        "Lease": [lease(renewed=T0 + 100)],
+    }
+    assert nl.sync(view, T0 + 101, random.Random(1)) == [
+        Patch(
+            NODE_REF,
+            {
+                "spec": {
+                    "taints": [
+                        {"key": "dedicated", "value": "db", "effect": "NoSchedule"}
+                    ]
+                }
+            },
+        )
+    ]
+
+
+@pytest.mark.parametrize(
+    ("ready", "unschedulable", "taints"),
+    [
+        pytest.param(
+            "False",
+            False,
+            [
+                {"key": "node.kubernetes.io/not-ready", "effect": "NoSchedule"},
+                {
+                    "key": "node.kubernetes.io/not-ready",
+                    "effect": "NoExecute",
+                    "timeAdded": rfc3339(T0 + 10),
+                },
+            ],
+            id="kubelet-reports-not-ready",
+        ),
+        pytest.param(
+            "True",
+            True,
+            [{"key": "node.kubernetes.io/unschedulable", "effect": "NoSchedule"}],
+            id="cordoned",
+        ),
+    ],
+)
+def test_taints_follow_conditions_and_cordon(ready, unschedulable, taints):
+    """TaintNodesByCondition: not-ready taints for Ready=False, unschedulable for a cordon."""
+    view = {
+        "Node": [node(ready=ready, unschedulable=unschedulable)],
+        "Lease": [lease()],
+    }
+    assert nl.sync(view, T0 + 10, random.Random(1)) == [
+        Patch(NODE_REF, {"spec": {"taints": taints}})
+    ]
+
+
+@pytest.mark.parametrize(
+    ("tolerations", "due"),
+    [
+        pytest.param([], T0, id="no-toleration-evicts-at-once"),
+        pytest.param(default_tolerations(300), T0 + 300, id="default-300s"),
+        pytest.param(default_tolerations(30), T0 + 30, id="short-toleration"),
+        pytest.param(
+            [
+                {
+                    "key": "node.kubernetes.io/unreachable",
+                    "operator": "Exists",
+                    "effect": "NoExecute",
+                }
+            ],
+            None,
+            id="tolerates-forever",
+        ),
+    ],
+)
+def test_eviction_time_counts_from_taint_added(tolerations, due):
+    """Eviction is due tolerationSeconds after the taint's timeAdded; never without a limit."""
+    taints = [
+        {
+            "key": "node.kubernetes.io/unreachable",
+            "effect": "NoExecute",
+            "timeAdded": rfc3339(T0),
+        }
+    ]
+    assert nl.eviction_time(pod(tolerations=tolerations), taints) == due
+
+
+def test_evicted_pod_gets_disruption_target_before_deletion():
+    """The taint-eviction controller records the event, sets DisruptionTarget, then deletes."""
+    taints = [
+        {
+            "key": "node.kubernetes.io/unreachable",
+            "effect": "NoExecute",
+            "timeAdded": rfc3339(T0),
+        }
+    ]
+    actions = nl.evict_pods(
+        node(ready="Unknown", taints=taints), [pod(tolerations=[])], T0 + 1
+    )
+    assert actions == [
+        RecordEvent(
+            POD_REF,
+            "Normal",
+            "TaintManagerEviction",
+            "Marking for deletion Pod default/web-xyz",
+            "taint-eviction-controller",
+        ),
+        Patch(
+            POD_REF,
+            {
+                "status": {
+                    "conditions": [
+                        {
+                            "type": "PodScheduled",
+                            "status": "True",
+                            "lastTransitionTime": rfc3339(T0 - 600),
+                        },
+                        {
+                            "type": "Ready",
+                            "status": "True",
+                            "lastTransitionTime": rfc3339(T0 - 600),
+                        },
+                        {
+                            "type": "DisruptionTarget",
+                            "status": "True",
+                            "lastTransitionTime": rfc3339(T0 + 1),
+                            "reason": "DeletionByTaintManager",
+                            "message": "Taint manager: deleting due to NoExecute taint",
+                        },
+                    ]
+                }
+            },
+            "status",
+        ),
+        Delete(POD_REF),
+    ]
+
+
+def test_terminating_pods_are_not_evicted_twice():
+    """A pod already being deleted is skipped."""
+    taints = [
+        {
+            "key": "node.kubernetes.io/unreachable",
+            "effect": "NoExecute",
+            "timeAdded": rfc3339(T0),
+        }
+    ]
+    assert (
+        nl.evict_pods(node(taints=taints), [pod(tolerations=[], deleting=True)], T0 + 1)
+        == []
+    )
