@@ -26,8 +26,15 @@ def group_name(cluster_id: int) -> str:
     return f"cluster-{cluster_id}"
 
 
-def notify(cluster_id: int, revision: int, resync: bool = False) -> None:
-    """Tell every watcher of a cluster that it has reached `revision`."""
+def notify(
+    cluster_id: int, revision: int, resync: bool = False, wake: bool = True
+) -> None:
+    """Tell every watcher of a cluster that it has reached `revision`, and wake its engine
+    (the simulated components watch too) unless the write came from its own tick."""
+    if wake:
+        from cluster.tasks import wake_cluster
+
+        wake_cluster(cluster_id)
     layer = get_channel_layer()
     if layer is None:
         return

@@ -81,10 +81,16 @@ def record(api, action: RecordEvent) -> dict:
         "reportingInstance": action.host,
     }
     event.update(action.extra)
-    try:
-        return api.create(event, namespace, EVENT)
-    except errors.ApiError as exc:
-        if exc.reason != "AlreadyExists":
-            raise
-        event["metadata"]["name"] = event_name(action.involved.name, api.now + 1e-6)
-        return api.create(event, namespace, EVENT)
+    # Several events about one object in one instant: real clocks tell them apart by
+    # nanoseconds, so ours adds a few random ones.
+    for _attempt in range(5):
+        try:
+            return api.create(event, namespace, EVENT)
+        except errors.ApiError as exc:
+            if exc.reason != "AlreadyExists":
+                raise
+            nudge = api.rng.randrange(1, 1_000_000) / 1e9
+            event["metadata"]["name"] = event_name(
+                action.involved.name, api.now + nudge
+            )
+    raise errors.already_exists("events", event["metadata"]["name"])

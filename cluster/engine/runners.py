@@ -1,0 +1,114 @@
+"""One function per component kind: observe the view, run the pure core, return its
+actions and next wake-up. Their state between ticks lives in `Component.memory`."""
+
+from __future__ import annotations
+
+import importlib
+from dataclasses import dataclass, field
+
+from cluster import scheduler
+from cluster.controllers import WORKLOAD_CONTROLLERS
+from cluster.engine.world import kubelet_objects, machine_dict
+from cluster.nodes import kubelet
+
+# kube-controller-manager's controllers in the order one pass runs them.
+CONTROLLER_MANAGER = (
+    "cluster.controllers.node_lifecycle",
+    *WORKLOAD_CONTROLLERS,
+    "cluster.controllers.endpoints",
+    "cluster.controllers.endpointslice",
+    "cluster.controllers.serviceaccount",
+    "cluster.controllers.namespace",
+    "cluster.controllers.garbage_collector",
+    "cluster.controllers.persistentvolume",
+)
+CLOUD_CONTROLLER_MANAGER = ("cluster.controllers.cloud",)
+_MODULES = {
+    name: importlib.import_module(name)
+    for name in (*CONTROLLER_MANAGER, *CLOUD_CONTROLLER_MANAGER)
+}
+
+
+@dataclass
+class Step:
+    actions: list = field(default_factory=list)
+    next_wake: float | None = None
+    memory: dict | None = None  # new memory, or None to keep it
+
+
+def _earliest(*times):
+    future = [t for t in times if t is not None]
+    return min(future) if future else None
+
+
+def run_controllers(modules, view: dict, now: float, rng) -> Step:
+    step = Step()
+    for name in modules:
+        module = _MODULES[name]
+        step.actions += module.sync(view, now, rng)
+        wake = getattr(module, "next_wake", None)
+        if wake is not None:
+            step.next_wake = _earliest(step.next_wake, wake(view, now))
+    return step
+
+
+def run_scheduler(view: dict, memory: dict, events: list, now: float, rng) -> Step:
+    result = scheduler.run(
+        view.get("Pod", []),
+        view.get("Node", []),
+        queue_state=memory.get("queue"),
+        now=now,
+        rng=rng,
+        events=events,
+        pvcs=view.get("PersistentVolumeClaim", []),
+        pvs=view.get("PersistentVolume", []),
+        storage_classes=view.get("StorageClass", []),
+        priority_classes=view.get("PriorityClass", []),
+        services=view.get("Service", []),
+        controllers=[
+            *view.get("ReplicaSet", []),
+            *view.get("StatefulSet", []),
+        ],
+        namespaces=view.get("Namespace", []),
+    )
+    decisions = {**memory.get("decisions", {}), **result.decisions}
+    live = {p["metadata"].get("uid") for p in view.get("Pod", [])}
+    decisions = {uid: d for uid, d in decisions.items() if uid in live}
+    return Step(
+        result.actions,
+        result.next_wake,
+        {**memory, "queue": result.queue_state, "decisions": decisions},
+    )
+
+
+def run_kubelet(
+    machine, view: dict, memory: dict, runtime_up: bool, now: float, rng
+) -> Step:
+    name = machine.name
+    node = next(
+        (n for n in view.get("Node", []) if n["metadata"]["name"] == name), None
+    )
+    pods = [
+        p for p in view.get("Pod", []) if (p.get("spec") or {}).get("nodeName") == name
+    ]
+    lease = next(
+        (
+            lease
+            for lease in view.get("Lease", [])
+            if lease["metadata"].get("namespace") == "kube-node-lease"
+            and lease["metadata"]["name"] == name
+        ),
+        None,
+    )
+    result = kubelet.sync(
+        name,
+        machine_dict(machine),
+        node,
+        pods,
+        memory,
+        now,
+        rng,
+        runtime_up,
+        {"lease": lease, "objects": kubelet_objects(view)},
+    )
+    return Step(result.actions, result.next_wake, result.runtime_state)

@@ -1,0 +1,251 @@
+"""One tick of one cluster: leader election, then passes of every running component until
+a pass writes nothing, then the next timer."""
+
+from __future__ import annotations
+
+import contextvars
+import random
+import time
+from dataclasses import dataclass, field
+
+from django.db import transaction
+from django.db.models import Q
+
+from cluster import access, store
+from cluster.apiserver.core import ApiServer, Caller
+from cluster.controllers import leaderelection
+from cluster.engine import runners
+from cluster.engine.apply import apply_all
+from cluster.engine.world import load_view, machine_dict
+from cluster.models import Cluster, Component
+
+# Components run in this order within a pass (control plane first, then the nodes).
+ORDER = (
+    "kube-controller-manager",
+    "cloud-controller-manager",
+    "kube-scheduler",
+    "kubelet",
+)
+LEADER_ELECTED = (
+    "kube-controller-manager",
+    "cloud-controller-manager",
+    "kube-scheduler",
+)
+MAX_PASSES = 25
+LEASE_SECONDS = 30.0  # wall seconds a worker may hold a cluster's tick
+
+# Set while a tick writes, so its own writes do not enqueue more ticks.
+in_tick: contextvars.ContextVar[int | None] = contextvars.ContextVar(
+    "in_tick", default=None
+)
+
+
+@dataclass
+class TickReport:
+    now: float
+    passes: int = 0
+    writes: int = 0
+    refused: int = 0
+    next_timer: float | None = None
+    calls: list = field(default_factory=list)
+
+
+def _take_lease(cluster_id: int) -> bool:
+    wall = time.time()
+    return bool(
+        Cluster.objects.filter(pk=cluster_id)
+        .filter(Q(tick_lease_until__lt=wall))
+        .update(tick_lease_until=wall + LEASE_SECONDS)
+    )
+
+
+def _release_lease(cluster_id: int) -> None:
+    Cluster.objects.filter(pk=cluster_id).update(tick_lease_until=0.0)
+
+
+def tick(cluster_id: int, now: float | None = None) -> TickReport | None:
+    """Run the cluster to rest at `now` (its clock by default); None if another worker is."""
+    if not _take_lease(cluster_id):
+        return None
+    token = in_tick.set(cluster_id)
+    try:
+        return _tick(Cluster.objects.get(pk=cluster_id), now)
+    finally:
+        in_tick.reset(token)
+        _release_lease(cluster_id)
+
+
+def _running(components, kind):
+    return [
+        c
+        for c in components
+        if c.kind == kind and c.state == Component.RUNNING and c.machine.powered
+    ]
+
+
+def _tick(cluster: Cluster, now: float | None) -> TickReport:
+    now = access.sim_now(cluster) if now is None else now
+    report = TickReport(now=now)
+    rng = random.Random(f"{cluster.seed}:{now}")
+    components = list(
+        Component.objects.filter(machine__cluster=cluster)
+        .select_related("machine")
+        .order_by("machine__index", "kind")
+    )
+    plane = access.control_plane(cluster)
+    if plane.apiservers_up == 0 or not plane.has_quorum:
+        # Nothing can read or write: components keep failing until the plane is back.
+        _finish(cluster, components, report, None)
+        return report
+
+    def api_as(name: str) -> ApiServer:
+        api = ApiServer(
+            cluster.pk, Caller(name, groups=("system:masters",)), now, rng, plane
+        )
+        report.calls.append(api.calls)
+        return api
+
+    wakes: list[float | None] = []
+    leaders = _elect_leaders(cluster, components, api_as, now, wakes)
+    since = cluster.ticked_revision
+    for _ in range(MAX_PASSES):
+        report.passes += 1
+        written = 0
+        view = load_view(api_as("kube-apiserver"))
+        for kind in ORDER:
+            for component in _running(components, kind):
+                if kind in LEADER_ELECTED and leaders.get(kind) != component.pk:
+                    continue
+                step = _run(component, view, since, now, rng, components)
+                if step.memory is not None:
+                    component.memory = step.memory
+                landed, refused = apply_all(
+                    api_as(_caller_name(component)), step.actions
+                )
+                written += landed
+                report.refused += refused
+                wakes.append(step.next_wake)
+                if landed:
+                    view = load_view(api_as("kube-apiserver"))
+        report.writes += written
+        since = _scheduler_since(cluster, since)
+        if not written:
+            break
+    wakes = [w for w in wakes if w is not None]
+    next_timer = min((w for w in wakes if w > now), default=None)
+    if any(w <= now for w in wakes) and report.passes >= MAX_PASSES:
+        next_timer = now + 0.1  # still busy: come back almost at once
+    _finish(cluster, components, report, next_timer)
+    return report
+
+
+def _scheduler_since(cluster, since):
+    return store.current_revision(cluster.pk)
+
+
+def _caller_name(component: Component) -> str:
+    if component.kind in ("kubelet", "kube-proxy"):
+        return f"{component.kind}/{component.machine.name}"
+    return component.kind
+
+
+def _run(component, view, since, now, rng, components) -> runners.Step:
+    memory = dict(component.memory or {})
+    match component.kind:
+        case "kube-controller-manager":
+            return runners.run_controllers(runners.CONTROLLER_MANAGER, view, now, rng)
+        case "cloud-controller-manager":
+            cloud_view = {
+                **view,
+                "Machine": [
+                    machine_dict(c.machine) for c in components if c.kind == "kubelet"
+                ],
+            }
+            return runners.run_controllers(
+                runners.CLOUD_CONTROLLER_MANAGER, cloud_view, now, rng
+            )
+        case "kube-scheduler":
+            revision = memory.get("revision", since)
+            try:
+                events = [
+                    {"type": e.type, "object": e.object()}
+                    for e in store.events_since(component.machine.cluster_id, revision)
+                ]
+            except (
+                Exception
+            ):  # compacted past it: the queue re-syncs from the full list
+                events = []
+            step = runners.run_scheduler(view, memory, events, now, rng)
+            step.memory["revision"] = store.current_revision(
+                component.machine.cluster_id
+            )
+            return step
+        case "kubelet":
+            runtime_up = any(
+                c.kind == "container-runtime"
+                and c.machine_id == component.machine_id
+                and c.state == Component.RUNNING
+                for c in components
+            )
+            return runners.run_kubelet(
+                component.machine, view, memory, runtime_up, now, rng
+            )
+    return runners.Step()
+
+
+def _elect_leaders(cluster, components, api_as, now, wakes) -> dict[str, int]:
+    """Each leader-elected kind's running instances contend for its Lease in kube-system."""
+    from cluster import kinds
+    from cluster.apiserver import errors
+    from cluster.engine.apply import apply_one
+
+    lease_kind = kinds.by_kind("Lease")
+    leaders: dict[str, int] = {}
+    for kind in LEADER_ELECTED:
+        api = api_as(kind)
+        try:
+            lease = api.get(lease_kind, "kube-system", kind)
+        except errors.ApiError:
+            lease = None
+        for component in _running(components, kind):
+            memory = component.memory or {}
+            identity = memory.get("identity") or leaderelection.new_identity(
+                component.machine.name, random.Random()
+            )
+            component.memory = {**memory, "identity": identity}
+            new, leads = leaderelection.try_acquire_or_renew(
+                lease, identity, now, kind, "kube-system"
+            )
+            if new is not None:
+                try:
+                    lease = api.update(new, lease_kind) if lease else api.create(new)
+                except errors.ApiError:
+                    continue
+                if leaderelection.holder(lease, now) == identity and (
+                    not memory.get("leading")
+                ):
+                    apply_one(api, leaderelection.became_leader_event(lease, kind))
+            if leads:
+                leaders[kind] = component.pk
+                component.memory["leading"] = True
+            wakes.append(leaderelection.next_wake(lease, identity, now))
+        for component in components:
+            if component.kind == kind and leaders.get(kind) != component.pk:
+                component.memory = {**(component.memory or {}), "leading": False}
+    return leaders
+
+
+def _finish(cluster, components, report, next_timer) -> None:
+    report.next_timer = next_timer
+    with transaction.atomic():
+        for component in components:
+            leader = (
+                bool((component.memory or {}).get("leading"))
+                and component.kind in LEADER_ELECTED
+            )
+            Component.objects.filter(pk=component.pk).update(
+                memory=component.memory, leader=leader
+            )
+        Cluster.objects.filter(pk=cluster.pk).update(
+            next_timer=next_timer, ticked_revision=store.current_revision(cluster.pk)
+        )

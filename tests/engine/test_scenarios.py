@@ -1,0 +1,226 @@
+"""The cluster as the course notes describe it: components that run, fail and recover.
+
+Each test drives the simulated clock by hand (fast_forward), never sleeps.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from cluster import operations
+from cluster.apiserver import errors
+from cluster.models import Component, Machine
+from tests.engine.kit import (
+    DEPLOYMENT,
+    POD,
+    api,
+    component,
+    deployment,
+    event_reasons,
+    new_cluster,
+    nodes,
+    phases,
+    pods,
+    ready,
+)
+
+pytestmark = pytest.mark.django_db
+
+
+def test_a_new_cluster_comes_up_like_kubeadm_left_it():
+    cluster = new_cluster()
+    operations.fast_forward(cluster, 30)
+    assert {name: ready(n) for name, n in nodes(cluster).items()} == {
+        "control-plane": "True",
+        "worker1": "True",
+        "worker2": "True",
+    }
+    dns = pods(cluster, "kube-system", "k8s-app=kube-dns")
+    assert phases(dns) == ["Running", "Running"]
+    # The control-plane taint keeps CoreDNS's tolerations honest: both land on workers
+    # or the master, never unscheduled.
+    assert all(p["spec"]["nodeName"] for p in dns)
+    leaders = Component.objects.filter(machine__cluster=cluster, leader=True)
+    assert sorted(c.kind for c in leaders) == [
+        "cloud-controller-manager",
+        "kube-controller-manager",
+        "kube-scheduler",
+    ]
+
+
+def test_deployment_pods_get_scheduled_pulled_and_run():
+    cluster = new_cluster()
+    api(cluster).create(deployment("web", 3))
+    operations.fast_forward(cluster, 60)
+    running = pods(cluster, label="app=web")
+    assert phases(running) == ["Running"] * 3
+    for pod in running:
+        assert pod["metadata"]["name"].startswith("web-")
+        assert pod["status"]["podIP"].startswith("10.244.")
+    reasons = event_reasons(cluster)
+    for reason in (
+        "Scheduled",
+        "Pulling",
+        "Pulled",
+        "Created",
+        "Started",
+        "SuccessfulCreate",
+    ):
+        assert reason in reasons
+
+
+def test_without_a_scheduler_new_pods_stay_pending_until_it_returns():
+    cluster = new_cluster()
+    operations.set_component_state(
+        component(cluster, "control-plane", "kube-scheduler"), "stopped"
+    )
+    api(cluster).create(deployment("web", 2))
+    operations.fast_forward(cluster, 60)
+    waiting = pods(cluster, label="app=web")
+    assert len(waiting) == 2
+    assert all(not p["spec"].get("nodeName") for p in waiting)
+    assert phases(waiting) == ["Pending", "Pending"]
+
+    operations.set_component_state(
+        component(cluster, "control-plane", "kube-scheduler"), "running"
+    )
+    operations.fast_forward(cluster, 60)
+    assert phases(pods(cluster, label="app=web")) == ["Running", "Running"]
+
+
+def test_without_the_controller_manager_deleted_pods_are_not_replaced():
+    cluster = new_cluster()
+    api(cluster).create(deployment("web", 2))
+    operations.fast_forward(cluster, 60)
+    operations.set_component_state(
+        component(cluster, "control-plane", "kube-controller-manager"), "stopped"
+    )
+    victim = pods(cluster, label="app=web")[0]["metadata"]["name"]
+    api(cluster).delete(POD, "default", victim)
+    operations.fast_forward(cluster, 60)
+    assert len(pods(cluster, label="app=web")) == 1
+
+    operations.set_component_state(
+        component(cluster, "control-plane", "kube-controller-manager"), "running"
+    )
+    operations.fast_forward(cluster, 60)
+    assert phases(pods(cluster, label="app=web")) == ["Running", "Running"]
+
+
+def test_a_powered_off_worker_goes_not_ready_and_its_pods_are_evicted_after_300s():
+    cluster = new_cluster()
+    api(cluster).create(deployment("web", 4))
+    operations.fast_forward(cluster, 60)
+    worker = Machine.objects.get(cluster=cluster, name="worker1")
+    on_worker1 = [
+        p for p in pods(cluster, label="app=web") if p["spec"]["nodeName"] == "worker1"
+    ]
+    assert on_worker1, "the scheduler spread pods over both workers"
+
+    operations.set_power(worker, False)
+    operations.fast_forward(cluster, 30)
+    assert ready(nodes(cluster)["worker1"]) == "True"  # within the 40 s grace period
+    operations.fast_forward(cluster, 30)
+    assert ready(nodes(cluster)["worker1"]) == "Unknown"
+    taints = {t["key"] for t in nodes(cluster)["worker1"]["spec"].get("taints", [])}
+    assert "node.kubernetes.io/unreachable" in taints
+
+    operations.fast_forward(cluster, 330)  # past the 300 s toleration
+    live = [
+        p
+        for p in pods(cluster, label="app=web")
+        if not p["metadata"].get("deletionTimestamp")
+    ]
+    assert len(live) == 4
+    assert {p["spec"]["nodeName"] for p in live} == {"worker2"}
+    assert phases(live) == ["Running"] * 4
+
+
+def test_losing_etcd_quorum_refuses_writes_the_way_etcd_does():
+    cluster = new_cluster("ha")
+    operations.fast_forward(cluster, 30)
+    operations.set_component_state(
+        component(cluster, "control-plane2", "etcd"), "stopped"
+    )
+    api(cluster).create(deployment("still-ok", 1))  # 2 of 3 members: quorum holds
+    operations.set_component_state(
+        component(cluster, "control-plane3", "etcd"), "stopped"
+    )
+    with pytest.raises(errors.ApiError) as refused:
+        api(cluster).create(deployment("no-quorum", 1))
+    assert refused.value.code == 500
+    assert refused.value.message == "etcdserver: request timed out"
+
+
+def test_with_no_api_server_every_call_is_refused():
+    cluster = new_cluster()
+    operations.set_component_state(
+        component(cluster, "control-plane", "kube-apiserver"), "stopped"
+    )
+    with pytest.raises(errors.ApiError) as refused:
+        api(cluster).list(POD)
+    assert refused.value.code == 503
+
+
+def test_ha_scheduler_leadership_moves_when_the_leader_stops():
+    cluster = new_cluster("ha")
+    operations.fast_forward(cluster, 30)
+    leader = Component.objects.get(
+        machine__cluster=cluster, kind="kube-scheduler", leader=True
+    )
+    operations.set_component_state(leader, "stopped")
+    operations.fast_forward(cluster, 20)  # the 15 s lease runs out, another takes it
+    new_leader = Component.objects.get(
+        machine__cluster=cluster, kind="kube-scheduler", leader=True
+    )
+    assert new_leader.pk != leader.pk
+    assert "LeaderElection" in event_reasons(cluster, "kube-system")
+    api(cluster).create(deployment("web", 2))
+    operations.fast_forward(cluster, 60)
+    assert phases(pods(cluster, label="app=web")) == ["Running", "Running"]
+
+
+def test_snapshot_restore_brings_the_keyspace_back():
+    cluster = new_cluster()
+    operations.fast_forward(cluster, 10)
+    snapshot = operations.take_snapshot(cluster, "before")
+    api(cluster).create(deployment("later", 1))
+    operations.restore_snapshot(snapshot)
+    names = [
+        d["metadata"]["name"] for d in api(cluster).list(DEPLOYMENT, "default").items
+    ]
+    assert names == []
+
+
+@pytest.mark.parametrize(
+    ("operation", "message"),
+    [
+        (lambda c: operations.set_speed(c, 3), "speed must be one of"),
+        (lambda c: operations.add_machine(c, "router"), "role must be"),
+        (
+            lambda c: operations.set_component_state(
+                component(c, "worker1", "kubelet"), "paused"
+            ),
+            "state must be one of",
+        ),
+        (
+            lambda c: operations.remove_machine(
+                Machine.objects.get(cluster=c, name="control-plane")
+            ),
+            "at least one control-plane",
+        ),
+        (lambda c: operations.fast_forward(c, -5), "seconds must be positive"),
+    ],
+)
+def test_bad_operations_are_refused_with_a_reason(operation, message):
+    cluster = new_cluster()
+    with pytest.raises(operations.OperationError, match=message):
+        operation(cluster)
+
+
+def test_an_added_worker_registers_and_takes_pods():
+    cluster = new_cluster()
+    machine = operations.add_machine(cluster, "worker")
+    assert machine.name == "worker3"
+    operations.fast_forward(cluster, 20)
+    assert ready(nodes(cluster)["worker3"]) == "True"
