@@ -416,3 +416,21 @@ def keyspace(cluster_id: int, prefix: str = "/registry/") -> list[dict]:
                 }
             )
     return out
+
+
+def list_buckets(cluster_id: int, kinds_by_bucket: dict[str, Kind]) -> tuple[dict, int]:
+    """Every object of several kinds in one read, as informers' initial lists see them:
+    ({bucket: [objects in key order]}, the revision they were read at)."""
+    with transaction.atomic():
+        revision = current_revision(cluster_id)
+        rows = (
+            Resource.objects.filter(
+                cluster_id=cluster_id, bucket__in=list(kinds_by_bucket)
+            )
+            .order_by("bucket", "namespace", "name")
+            .values_list("bucket", "body")
+        )
+        out: dict[str, list[dict]] = {bucket: [] for bucket in kinds_by_bucket}
+        for bucket, body in rows.iterator(chunk_size=2000):
+            out[bucket].append(json.loads(body))
+    return out, revision

@@ -7,6 +7,8 @@ coalesced nudge never loses a change, and a slow reader never makes the log drop
 
 from __future__ import annotations
 
+import contextlib
+import contextvars
 import logging
 from typing import TypedDict
 
@@ -26,11 +28,35 @@ def group_name(cluster_id: int) -> str:
     return f"cluster-{cluster_id}"
 
 
+# While a batch is open (a tick), nudges are held and sent once when it closes: watchers
+# read the log from their own revision, so one nudge per batch loses nothing.
+_batch: contextvars.ContextVar[dict | None] = contextvars.ContextVar(
+    "batch", default=None
+)
+
+
+@contextlib.contextmanager
+def batched():
+    held: dict[int, tuple[int, bool]] = {}
+    token = _batch.set(held)
+    try:
+        yield
+    finally:
+        _batch.reset(token)
+        for cluster_id, (revision, resync) in held.items():
+            notify(cluster_id, revision, resync, wake=False)
+
+
 def notify(
     cluster_id: int, revision: int, resync: bool = False, wake: bool = True
 ) -> None:
     """Tell every watcher of a cluster that it has reached `revision`, and wake its engine
     (the simulated components watch too) unless the write came from its own tick."""
+    held = _batch.get()
+    if held is not None:
+        last, was_resync = held.get(cluster_id, (0, False))
+        held[cluster_id] = (max(last, revision), was_resync or resync)
+        return
     if wake:
         from cluster.tasks import wake_cluster
 
@@ -45,7 +71,5 @@ def notify(
     }
     try:
         async_to_sync(layer.group_send)(group_name(cluster_id), message)
-    except Exception:  # a down Redis must not fail a committed write
-        log.warning(
-            "could not notify watchers of cluster %s", cluster_id, exc_info=True
-        )
+    except Exception as exc:  # a down Redis must not fail a committed write
+        log.warning("could not notify watchers of cluster %s: %s", cluster_id, exc)

@@ -11,13 +11,14 @@ from dataclasses import dataclass, field
 from django.db import transaction
 from django.db.models import Q
 
-from cluster import access, store
+from cluster import access, store, watch
 from cluster.apiserver.core import ApiServer, Caller
 from cluster.controllers import leaderelection
 from cluster.engine import runners
 from cluster.engine.apply import apply_all
 from cluster.engine.world import load_view, machine_dict
 from cluster.models import Cluster, Component
+from cluster.simtime import parse_rfc3339
 
 # Components run in this order within a pass (control plane first, then the nodes).
 ORDER = (
@@ -69,7 +70,8 @@ def tick(cluster_id: int, now: float | None = None) -> TickReport | None:
         return None
     token = in_tick.set(cluster_id)
     try:
-        return _tick(Cluster.objects.get(pk=cluster_id), now)
+        with watch.batched():
+            return _tick(Cluster.objects.get(pk=cluster_id), now)
     finally:
         in_tick.reset(token)
         _release_lease(cluster_id)
@@ -228,11 +230,20 @@ def _elect_leaders(cluster, components, api_as, now, wakes) -> dict[str, int]:
             if leads:
                 leaders[kind] = component.pk
                 component.memory["leading"] = True
-            wakes.append(leaderelection.next_wake(lease, identity, now))
+            wakes.append(_election_wake(lease, identity, now, leads))
         for component in components:
             if component.kind == kind and leaders.get(kind) != component.pk:
                 component.memory = {**(component.memory or {}), "leading": False}
     return leaders
+
+
+def _election_wake(lease, identity, now, leads) -> float | None:
+    """A leader renews on the ticks that happen anyway, and at the latest just before its
+    renew deadline; renewing every 2 s retry period would keep every cluster busy."""
+    if leads and lease:
+        renewed = parse_rfc3339((lease.get("spec") or {}).get("renewTime")) or now
+        return renewed + leaderelection.RENEW_DEADLINE - leaderelection.RETRY_PERIOD
+    return leaderelection.next_wake(lease, identity, now)
 
 
 def _finish(cluster, components, report, next_timer) -> None:

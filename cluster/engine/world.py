@@ -46,13 +46,12 @@ WATCHED_KINDS = {name: k for name in WATCHED if (k := _kind(name)) is not None}
 
 
 def load_view(api) -> dict[str, list[dict]]:
-    view = {}
-    for name, kind in WATCHED_KINDS.items():
-        items = api.list(kind).items or []
+    view = api.list_many(list(WATCHED_KINDS.values()))
+    for name, items in view.items():
+        version = WATCHED_KINDS[name].api_version
         for obj in items:
             obj.setdefault("kind", name)
-            obj.setdefault("apiVersion", kind.api_version)
-        view[name] = items
+            obj.setdefault("apiVersion", version)
     return view
 
 
