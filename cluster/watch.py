@@ -73,3 +73,17 @@ def notify(
         async_to_sync(layer.group_send)(group_name(cluster_id), message)
     except Exception as exc:  # a down Redis must not fail a committed write
         log.warning("could not notify watchers of cluster %s: %s", cluster_id, exc)
+
+
+def publish_calls(cluster_id: int, calls: list[dict]) -> None:
+    """The API calls one tick made ({caller, verb, resource, namespace, name, code}),
+    for the diagram's pulses along the real paths."""
+    layer = get_channel_layer()
+    if layer is None:
+        return
+    try:
+        async_to_sync(layer.group_send)(
+            group_name(cluster_id), {"type": "cluster.calls", "calls": calls}
+        )
+    except Exception as exc:  # animation is best effort; the state itself is in the log
+        log.warning("could not publish calls of cluster %s: %s", cluster_id, exc)

@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from cluster import scheduler
 from cluster.controllers import WORKLOAD_CONTROLLERS
 from cluster.engine.world import kubelet_objects, machine_dict
-from cluster.nodes import kubelet
+from cluster.nodes import kubelet, proxy
 
 # kube-controller-manager's controllers in the order one pass runs them.
 CONTROLLER_MANAGER = (
@@ -112,3 +112,13 @@ def run_kubelet(
         {"lease": lease, "objects": kubelet_objects(view)},
     )
     return Step(result.actions, result.next_wake, result.runtime_state)
+
+
+def run_kube_proxy(node_name: str, view: dict, memory: dict, now: float) -> Step:
+    """Rebuild the node's service rules; a stopped kube-proxy keeps its stale ones."""
+    rules = proxy.build_rules(
+        node_name, view.get("Service", []), view.get("EndpointSlice", []), now
+    )
+    if rules == memory.get("rules"):
+        return Step()
+    return Step(memory={**memory, "rules": rules})

@@ -13,12 +13,14 @@ from django.db.models import Q
 
 from cluster import access, store, watch
 from cluster.apiserver.core import ApiServer, Caller
+from cluster.apiserver.plane import plane_state
 from cluster.controllers import leaderelection
 from cluster.engine import runners
 from cluster.engine.apply import apply_all
 from cluster.engine.world import load_view, machine_dict
 from cluster.models import Cluster, Component
 from cluster.simtime import parse_rfc3339
+from cluster.templates import CONTROL_PLANE
 
 # Components run in this order within a pass (control plane first, then the nodes).
 ORDER = (
@@ -26,6 +28,7 @@ ORDER = (
     "cloud-controller-manager",
     "kube-scheduler",
     "kubelet",
+    "kube-proxy",
 )
 LEADER_ELECTED = (
     "kube-controller-manager",
@@ -33,6 +36,7 @@ LEADER_ELECTED = (
     "kube-scheduler",
 )
 MAX_PASSES = 25
+MAX_CALLS_PUBLISHED = 200  # per tick, for the diagram's pulses
 LEASE_SECONDS = 30.0  # wall seconds a worker may hold a cluster's tick
 
 # Set while a tick writes, so its own writes do not enqueue more ticks.
@@ -94,10 +98,17 @@ def _tick(cluster: Cluster, now: float | None) -> TickReport:
         .select_related("machine")
         .order_by("machine__index", "kind")
     )
-    plane = access.control_plane(cluster)
+    remembered = {c.pk: (c.memory, c.leader) for c in components}
+    plane = plane_state(
+        [
+            (c.kind, c.state, c.machine.powered)
+            for c in components
+            if c.machine.role == CONTROL_PLANE
+        ]
+    )
     if plane.apiservers_up == 0 or not plane.has_quorum:
         # Nothing can read or write: components keep failing until the plane is back.
-        _finish(cluster, components, report, None)
+        _finish(cluster, components, remembered, report, None)
         return report
 
     def api_as(name: str) -> ApiServer:
@@ -108,8 +119,7 @@ def _tick(cluster: Cluster, now: float | None) -> TickReport:
         return api
 
     wakes: list[float | None] = []
-    leaders = _elect_leaders(cluster, components, api_as, now, wakes)
-    since = cluster.ticked_revision
+    leaders = _elect_leaders(components, api_as, now, wakes)
     for _ in range(MAX_PASSES):
         report.passes += 1
         written = 0
@@ -118,7 +128,7 @@ def _tick(cluster: Cluster, now: float | None) -> TickReport:
             for component in _running(components, kind):
                 if kind in LEADER_ELECTED and leaders.get(kind) != component.pk:
                     continue
-                step = _run(component, view, since, now, rng, components)
+                step = _run(component, view, now, rng, components)
                 if step.memory is not None:
                     component.memory = step.memory
                 landed, refused = apply_all(
@@ -130,19 +140,14 @@ def _tick(cluster: Cluster, now: float | None) -> TickReport:
                 if landed:
                     view = load_view(api_as("kube-apiserver"))
         report.writes += written
-        since = _scheduler_since(cluster, since)
         if not written:
             break
-    wakes = [w for w in wakes if w is not None]
-    next_timer = min((w for w in wakes if w > now), default=None)
-    if any(w <= now for w in wakes) and report.passes >= MAX_PASSES:
+    future = [w for w in wakes if w is not None and w > now]
+    next_timer = min(future, default=None)
+    if report.passes >= MAX_PASSES:
         next_timer = now + 0.1  # still busy: come back almost at once
-    _finish(cluster, components, report, next_timer)
+    _finish(cluster, components, remembered, report, next_timer)
     return report
-
-
-def _scheduler_since(cluster, since):
-    return store.current_revision(cluster.pk)
 
 
 def _caller_name(component: Component) -> str:
@@ -151,7 +156,7 @@ def _caller_name(component: Component) -> str:
     return component.kind
 
 
-def _run(component, view, since, now, rng, components) -> runners.Step:
+def _run(component, view, now, rng, components) -> runners.Step:
     memory = dict(component.memory or {})
     match component.kind:
         case "kube-controller-manager":
@@ -167,7 +172,7 @@ def _run(component, view, since, now, rng, components) -> runners.Step:
                 runners.CLOUD_CONTROLLER_MANAGER, cloud_view, now, rng
             )
         case "kube-scheduler":
-            revision = memory.get("revision", since)
+            revision = memory.get("revision", 0)
             try:
                 events = [
                     {"type": e.type, "object": e.object()}
@@ -192,10 +197,12 @@ def _run(component, view, since, now, rng, components) -> runners.Step:
             return runners.run_kubelet(
                 component.machine, view, memory, runtime_up, now, rng
             )
+        case "kube-proxy":
+            return runners.run_kube_proxy(component.machine.name, view, memory, now)
     return runners.Step()
 
 
-def _elect_leaders(cluster, components, api_as, now, wakes) -> dict[str, int]:
+def _elect_leaders(components, api_as, now, wakes) -> dict[str, int]:
     """Each leader-elected kind's running instances contend for its Lease in kube-system."""
     from cluster import kinds
     from cluster.apiserver import errors
@@ -246,7 +253,8 @@ def _election_wake(lease, identity, now, leads) -> float | None:
     return leaderelection.next_wake(lease, identity, now)
 
 
-def _finish(cluster, components, report, next_timer) -> None:
+def _finish(cluster, components, remembered, report, next_timer) -> None:
+    """Save what changed, then tell the diagram which calls this tick made."""
     report.next_timer = next_timer
     with transaction.atomic():
         for component in components:
@@ -254,9 +262,15 @@ def _finish(cluster, components, report, next_timer) -> None:
                 bool((component.memory or {}).get("leading"))
                 and component.kind in LEADER_ELECTED
             )
-            Component.objects.filter(pk=component.pk).update(
-                memory=component.memory, leader=leader
-            )
+            if (component.memory, leader) != remembered[component.pk]:
+                Component.objects.filter(pk=component.pk).update(
+                    memory=component.memory, leader=leader
+                )
         Cluster.objects.filter(pk=cluster.pk).update(
             next_timer=next_timer, ticked_revision=store.current_revision(cluster.pk)
         )
+    calls = [
+        vars(call) for batch in report.calls for call in batch if call.verb != "list"
+    ]
+    if calls:
+        watch.publish_calls(cluster.pk, calls[-MAX_CALLS_PUBLISHED:])
