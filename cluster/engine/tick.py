@@ -36,6 +36,7 @@ LEADER_ELECTED = (
     "kube-scheduler",
 )
 MAX_PASSES = 25
+TIMER_SLACK = 1.0  # sim seconds a timer may wait to share a tick
 MAX_CALLS_PUBLISHED = 200  # per tick, for the diagram's pulses
 LEASE_SECONDS = 30.0  # wall seconds a worker may hold a cluster's tick
 
@@ -142,12 +143,24 @@ def _tick(cluster: Cluster, now: float | None) -> TickReport:
         report.writes += written
         if not written:
             break
-    future = [w for w in wakes if w is not None and w > now]
-    next_timer = min(future, default=None)
+    next_timer = coalesce([w for w in wakes if w is not None and w > now])
     if report.passes >= MAX_PASSES:
         next_timer = now + 0.1  # still busy: come back almost at once
     _finish(cluster, components, remembered, report, next_timer)
     return report
+
+
+def coalesce(wakes: list[float]) -> float | None:
+    """The next tick: the earliest wake, held back to gather the wakes just after it.
+
+    Real components run on jittered periods (the kubelet's lease loop jitters 4%, the
+    node monitor polls every 5 s), so a timer firing up to TIMER_SLACK late is within what
+    a real cluster shows, and it lets one tick serve heartbeats that fall close together.
+    """
+    if not wakes:
+        return None
+    earliest = min(wakes)
+    return max(w for w in wakes if w <= earliest + TIMER_SLACK)
 
 
 def _caller_name(component: Component) -> str:
@@ -249,7 +262,7 @@ def _election_wake(lease, identity, now, leads) -> float | None:
     renew deadline; renewing every 2 s retry period would keep every cluster busy."""
     if leads and lease:
         renewed = parse_rfc3339((lease.get("spec") or {}).get("renewTime")) or now
-        return renewed + leaderelection.RENEW_DEADLINE - leaderelection.RETRY_PERIOD
+        return renewed + leaderelection.RENEW_DEADLINE
     return leaderelection.next_wake(lease, identity, now)
 
 
