@@ -53,7 +53,7 @@ def tick_cluster(cluster_id: int) -> None:
         return
     report = tick(cluster_id)
     if report is None:  # another worker is ticking it; make sure changes are not missed
-        tick_cluster.apply_async((cluster_id,), countdown=0.2)
+        tick_cluster.apply_async((cluster_id,), countdown=0.5)
 
 
 def due_clusters(wall: float | None = None) -> list[int]:

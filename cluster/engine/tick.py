@@ -38,7 +38,7 @@ LEADER_ELECTED = (
 MAX_PASSES = 25
 TIMER_SLACK = 1.0  # sim seconds a timer may wait to share a tick
 MAX_CALLS_PUBLISHED = 200  # per tick, for the diagram's pulses
-LEASE_SECONDS = 30.0  # wall seconds a worker may hold a cluster's tick
+LEASE_SECONDS = 10.0  # wall seconds a tick holds its cluster; each pass extends it
 
 # Set while a tick writes, so its own writes do not enqueue more ticks.
 in_tick: contextvars.ContextVar[int | None] = contextvars.ContextVar(
@@ -63,6 +63,10 @@ def _take_lease(cluster_id: int) -> bool:
         .filter(Q(tick_lease_until__lt=wall))
         .update(tick_lease_until=wall + LEASE_SECONDS)
     )
+
+
+def _extend_lease(cluster_id: int) -> None:
+    Cluster.objects.filter(pk=cluster_id).update(tick_lease_until=time.time() + LEASE_SECONDS)
 
 
 def _release_lease(cluster_id: int) -> None:
@@ -123,6 +127,7 @@ def _tick(cluster: Cluster, now: float | None) -> TickReport:
     leaders = _elect_leaders(components, api_as, now, wakes)
     for _ in range(MAX_PASSES):
         report.passes += 1
+        _extend_lease(cluster.pk)
         written = 0
         view = load_view(api_as("kube-apiserver"))
         for kind in ORDER:

@@ -12,6 +12,7 @@ import redis
 from django.conf import settings
 
 from cluster import operations, tasks
+from cluster.kinds import by_kind
 from cluster.models import Cluster
 from tests.conftest import ROOT, stop_process, subprocess_env, wait_until
 from tests.engine.kit import api, deployment, new_cluster, phases, pods
@@ -105,3 +106,51 @@ def test_a_real_worker_runs_a_deployment_to_running(worker_and_beat):
         return phases(pods(cluster, label="app=web")) == ["Running", "Running"]
 
     wait_until(running, timeout=60, interval=0.5)
+
+
+@pytest.mark.integration
+@pytest.mark.django_db(transaction=True)
+def test_a_worker_killed_mid_run_loses_nothing(worker_and_beat):
+    """kill -9 the worker while a rollout is under way; a new worker converges with no
+    lost or duplicated objects (ticks are level-based; beat re-wakes the cluster)."""
+    redis.Redis.from_url(settings.REDIS_URL).delete("celery")
+    env = subprocess_env(KUBELAB_USE_TEST_DATABASE="1")
+    extra = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "celery",
+            "-A",
+            "config",
+            "worker",
+            "--pool",
+            "solo",
+            "--loglevel",
+            "ERROR",
+            "--without-gossip",
+            "--without-mingle",
+            "-n",
+            "victim@%h",
+        ],
+        cwd=ROOT,
+        env=env,
+    )
+    try:
+        cluster = new_cluster()
+        operations.set_speed(cluster, 60)
+        api(cluster).create(deployment("web", 6))
+        wait_until(
+            lambda: len(pods(cluster, label="app=web")) >= 2, timeout=60, interval=0.2
+        )
+        extra.kill()  # SIGKILL: no cleanup, its tick lease stays until it expires
+        extra.wait()
+
+        def settled():
+            return phases(pods(cluster, label="app=web")) == ["Running"] * 6
+
+        wait_until(settled, timeout=90, interval=0.5)
+        replica_sets = api(cluster).list(by_kind("ReplicaSet"), "default").items
+        assert len(replica_sets) == 1
+        assert len({p["metadata"]["name"] for p in pods(cluster, label="app=web")}) == 6
+    finally:
+        stop_process(extra)
