@@ -224,3 +224,28 @@ def test_an_added_worker_registers_and_takes_pods():
     assert machine.name == "worker3"
     operations.fast_forward(cluster, 20)
     assert ready(nodes(cluster)["worker3"]) == "True"
+
+
+def test_a_stopped_kubelet_stops_heartbeats_and_the_node_goes_unknown():
+    cluster = new_cluster()
+    operations.fast_forward(cluster, 15)
+    operations.set_component_state(component(cluster, "worker2", "kubelet"), "stopped")
+    operations.fast_forward(cluster, 70)  # past the node monitor grace period
+    node = nodes(cluster)["worker2"]
+    assert ready(node) == "Unknown"
+    condition = next(c for c in node["status"]["conditions"] if c["type"] == "Ready")
+    assert condition["reason"] == "NodeStatusUnknown"
+    assert condition["message"] == "Kubelet stopped posting node status."
+
+
+def test_a_stopped_container_runtime_makes_the_node_not_ready_with_its_reason():
+    cluster = new_cluster()
+    operations.fast_forward(cluster, 15)
+    operations.set_component_state(
+        component(cluster, "worker1", "container-runtime"), "stopped"
+    )
+    operations.fast_forward(cluster, 60)
+    node = nodes(cluster)["worker1"]
+    assert ready(node) == "False"
+    condition = next(c for c in node["status"]["conditions"] if c["type"] == "Ready")
+    assert "container runtime" in condition["message"].lower()
