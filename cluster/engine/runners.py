@@ -7,7 +7,7 @@ import importlib
 from dataclasses import dataclass, field
 
 from cluster import scheduler
-from cluster.controllers import WORKLOAD_CONTROLLERS
+from cluster.controllers import WORKLOAD_CONTROLLERS, apiserver_endpoints
 from cluster.engine.world import kubelet_objects, machine_dict
 from cluster.nodes import kubelet, proxy
 
@@ -122,3 +122,13 @@ def run_kube_proxy(node_name: str, view: dict, memory: dict, now: float) -> Step
     if rules == memory.get("rules"):
         return Step()
     return Step(memory={**memory, "rules": rules})
+
+
+def run_apiserver_endpoints(view: dict, components) -> Step:
+    """The `kubernetes` Service's endpoints: the machines whose API server is running."""
+    ips = [
+        machine_dict(c.machine)["internal_ip"]
+        for c in components
+        if c.kind == "kube-apiserver" and c.state == "running" and c.machine.powered
+    ]
+    return Step(apiserver_endpoints.sync(view, ips))

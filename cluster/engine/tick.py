@@ -24,6 +24,7 @@ from cluster.templates import CONTROL_PLANE
 
 # Components run in this order within a pass (control plane first, then the nodes).
 ORDER = (
+    "kube-apiserver",
     "kube-controller-manager",
     "cloud-controller-manager",
     "kube-scheduler",
@@ -66,7 +67,9 @@ def _take_lease(cluster_id: int) -> bool:
 
 
 def _extend_lease(cluster_id: int) -> None:
-    Cluster.objects.filter(pk=cluster_id).update(tick_lease_until=time.time() + LEASE_SECONDS)
+    Cluster.objects.filter(pk=cluster_id).update(
+        tick_lease_until=time.time() + LEASE_SECONDS
+    )
 
 
 def _release_lease(cluster_id: int) -> None:
@@ -134,6 +137,11 @@ def _tick(cluster: Cluster, now: float | None) -> TickReport:
             for component in _running(components, kind):
                 if kind in LEADER_ELECTED and leaders.get(kind) != component.pk:
                     continue
+                if (
+                    kind == "kube-apiserver"
+                    and component is not _running(components, kind)[0]
+                ):
+                    continue  # one reconciler pass serves every API server
                 step = _run(component, view, now, rng, components)
                 if step.memory is not None:
                     component.memory = step.memory
@@ -215,6 +223,8 @@ def _run(component, view, now, rng, components) -> runners.Step:
             return runners.run_kubelet(
                 component.machine, view, memory, runtime_up, now, rng
             )
+        case "kube-apiserver":
+            return runners.run_apiserver_endpoints(view, components)
         case "kube-proxy":
             return runners.run_kube_proxy(component.machine.name, view, memory, now)
     return runners.Step()

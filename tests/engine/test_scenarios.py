@@ -9,6 +9,7 @@ import pytest
 
 from cluster import operations
 from cluster.apiserver import errors
+from cluster.kinds import by_kind
 from cluster.models import Component, Machine
 from tests.engine.kit import (
     DEPLOYMENT,
@@ -249,3 +250,28 @@ def test_a_stopped_container_runtime_makes_the_node_not_ready_with_its_reason():
     assert ready(node) == "False"
     condition = next(c for c in node["status"]["conditions"] if c["type"] == "Ready")
     assert "container runtime" in condition["message"].lower()
+
+
+def test_the_kubernetes_service_endpoints_are_the_running_api_servers():
+    cluster = new_cluster("ha")
+    operations.fast_forward(cluster, 5)
+    endpoints_kind = by_kind("Endpoints")
+
+    def addresses():
+        ep = api(cluster).get(endpoints_kind, "default", "kubernetes")
+        return [
+            (a["ip"], s["ports"][0]["port"])
+            for s in ep["subsets"]
+            for a in s["addresses"]
+        ]
+
+    assert addresses() == [
+        ("172.18.0.2", 6443),
+        ("172.18.0.3", 6443),
+        ("172.18.0.4", 6443),
+    ]
+    operations.set_component_state(
+        component(cluster, "control-plane2", "kube-apiserver"), "stopped"
+    )
+    operations.fast_forward(cluster, 5)
+    assert addresses() == [("172.18.0.2", 6443), ("172.18.0.4", 6443)]
