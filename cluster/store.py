@@ -186,8 +186,17 @@ def list_objects(
     return ListResult(items if decode else None, raw, revision, token)
 
 
+# apiserver storage's DecodeContinue errors, wrapped as the etcd3 store's BadRequest.
+INVALID_CONTINUE = "invalid continue token: continue key is not valid"
+_CONTINUE_VERSION = "meta.k8s.io/v1"
+
+
 def _encode_continue(revision: int, namespace: str, name: str) -> str:
-    payload = {"v": "meta.k8s.io/v1", "rv": revision, "start": f"{namespace}\x00{name}"}
+    payload = {
+        "v": _CONTINUE_VERSION,
+        "rv": revision,
+        "start": f"{namespace}\x00{name}",
+    }
     return base64.urlsafe_b64encode(dumps(payload).encode()).decode().rstrip("=")
 
 
@@ -195,12 +204,19 @@ def _decode_continue(token: str) -> tuple[str, str]:
     try:
         padded = token + "=" * (-len(token) % 4)
         payload = json.loads(base64.urlsafe_b64decode(padded))
-        ns, _, name = payload["start"].partition("\x00")
+        version, rv, start = payload.get("v"), payload.get("rv"), payload.get("start")
+    except (ValueError, TypeError, AttributeError):
+        raise errors.bad_request(INVALID_CONTINUE) from None
+    if version != _CONTINUE_VERSION:
+        why = "server does not recognize this encoded version"
+    elif not isinstance(rv, int) or rv <= 0:
+        why = f"incorrect encoded start resourceVersion (version {_CONTINUE_VERSION})"
+    elif not isinstance(start, str) or not start:
+        why = f"encoded start key empty (version {_CONTINUE_VERSION})"
+    else:
+        ns, _, name = start.partition("\x00")
         return ns, name
-    except (ValueError, KeyError, TypeError):
-        raise errors.bad_request(
-            "continue key is not valid: incorrect encoded start resourceVersion (version meta.k8s.io/v1)"
-        ) from None
+    raise errors.bad_request(f"{INVALID_CONTINUE}: {why}")
 
 
 def create(cluster_id: int, kind: Kind, obj: dict) -> dict:
@@ -208,11 +224,14 @@ def create(cluster_id: int, kind: Kind, obj: dict) -> dict:
     meta = obj["metadata"]
     namespace, name = _ns(kind, meta.get("namespace")), meta["name"]
     with transaction.atomic():
+        # The revision row is taken first: writers of a cluster queue on it, so the
+        # check below sees every write committed before ours (and a failure rolls
+        # the bump back).
+        revision = _bump_revision(cluster_id)
         if Resource.objects.filter(
             cluster_id=cluster_id, bucket=kind.bucket, namespace=namespace, name=name
         ).exists():
             raise errors.already_exists(kind.qualified, name, kind.group, kind.plural)
-        revision = _bump_revision(cluster_id)
         body = _stamp(obj, revision)
         res = Resource.objects.create(
             cluster_id=cluster_id,
@@ -234,6 +253,7 @@ def update(cluster_id: int, kind: Kind, obj: dict, expect_revision: int | None) 
     meta = obj["metadata"]
     namespace, name = _ns(kind, meta.get("namespace")), meta["name"]
     with transaction.atomic():
+        revision = _bump_revision(cluster_id)  # same lock order as create
         res = (
             Resource.objects.select_for_update()
             .filter(
@@ -250,7 +270,6 @@ def update(cluster_id: int, kind: Kind, obj: dict, expect_revision: int | None) 
             raise errors.conflict(
                 kind.qualified, name, group=kind.group, plural=kind.plural
             )
-        revision = _bump_revision(cluster_id)
         body = _stamp(obj, revision)
         updated = Resource.objects.filter(
             pk=res.pk, mod_revision=res.mod_revision
@@ -274,6 +293,7 @@ def delete(
     """Remove a key; the DELETED event carries the last state at the deletion revision."""
     namespace = _ns(kind, namespace)
     with transaction.atomic():
+        revision = _bump_revision(cluster_id)  # same lock order as create
         res = (
             Resource.objects.select_for_update()
             .filter(
@@ -298,7 +318,6 @@ def delete(
             raise errors.conflict(
                 kind.qualified, name, group=kind.group, plural=kind.plural
             )
-        revision = _bump_revision(cluster_id)
         obj = json.loads(res.body)
         body = _stamp(obj, revision)
         Resource.objects.filter(pk=res.pk).delete()
@@ -335,8 +354,9 @@ def changed_buckets(cluster_id: int, after: int) -> set[str]:
     )
 
 
-def compact(cluster_id: int, keep: int = WATCH_LOG_KEEP) -> int:
+def compact(cluster_id: int, keep: int | None = None) -> int:
     """Drop watch history older than the last `keep` revisions; returns the new floor."""
+    keep = WATCH_LOG_KEEP if keep is None else keep
     with transaction.atomic():
         revision = current_revision(cluster_id)
         floor = max(0, revision - keep)
@@ -434,3 +454,11 @@ def list_buckets(cluster_id: int, kinds_by_bucket: dict[str, Kind]) -> tuple[dic
         for bucket, body in rows.iterator(chunk_size=2000):
             out[bucket].append(json.loads(body))
     return out, revision
+
+
+def count_keys(cluster_id: int, buckets: Iterable[str] | None = None) -> int:
+    """How many keys a cluster holds (in some buckets), for quota admission."""
+    qs = Resource.objects.filter(cluster_id=cluster_id)
+    if buckets is not None:
+        qs = qs.filter(bucket__in=list(buckets))
+    return qs.count()

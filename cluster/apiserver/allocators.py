@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import ipaddress
 import random
+from contextlib import contextmanager
 
 from cluster.apiserver import errors
 
@@ -125,24 +126,39 @@ def service_ips_and_ports(services: list[dict]) -> tuple[set[str], set[int]]:
 def allocate_service(svc: dict, services: list[dict], rng: random.Random) -> None:
     """Give a new Service its clusterIP(s) and node ports, in place."""
     spec = svc.setdefault("spec", {})
+    name = (svc.get("metadata") or {}).get("name", "")
     used_ips, used_ports = service_ips_and_ports(services)
     svc_type = spec.get("type", "ClusterIP")
     if svc_type == "ExternalName":
         return
     if spec.get("clusterIP") != "None":
-        ip = allocate_cluster_ip(used_ips, rng, spec.get("clusterIP") or "")
+        with _naming(name, "spec.clusterIPs"):
+            ip = allocate_cluster_ip(used_ips, rng, spec.get("clusterIP") or "")
         spec["clusterIP"] = ip
         spec["clusterIPs"] = [ip]
     else:
         spec["clusterIPs"] = ["None"]
     if svc_type in ("NodePort", "LoadBalancer"):
-        for port in spec.get("ports") or []:
+        for i, port in enumerate(spec.get("ports") or []):
             if (
                 svc_type == "LoadBalancer"
                 and spec.get("allocateLoadBalancerNodePorts") is False
             ):
                 continue
-            port["nodePort"] = allocate_node_port(
-                used_ports, rng, port.get("nodePort") or 0
-            )
+            with _naming(name, f"spec.ports[{i}].nodePort"):
+                port["nodePort"] = allocate_node_port(
+                    used_ports, rng, port.get("nodePort") or 0
+                )
             used_ports.add(port["nodePort"])
+
+
+@contextmanager
+def _naming(name: str, field: str):
+    """Put the Service's name and the real field path into an allocator's 422."""
+    try:
+        yield
+    except errors.ApiError as exc:
+        if exc.reason != "Invalid":
+            raise
+        causes = [errors.Cause(field, c.message, c.reason) for c in exc.causes]
+        raise errors.invalid("Service", name, causes) from None

@@ -13,15 +13,22 @@ import random
 from dataclasses import dataclass, field
 
 from cluster import kinds, store
-from cluster.apiserver import admission, allocators, errors, metadata, validation
+from cluster.apiserver import (
+    admission,
+    allocators,
+    errors,
+    metadata,
+    quota,
+    validation,
+)
 from cluster.apiserver.defaults import apply_defaults
+from cluster.apiserver.patch import json_merge
 from cluster.apiserver.plane import ALWAYS_UP, PlaneState
 from cluster.kinds import Kind
 from cluster.objects import selectors
 
 # GuaranteedUpdate retries a read-modify-write this many times on a Conflict.
 _PATCH_RETRIES = 5
-_IMMORTAL_NAMESPACES = ("default", "kube-system", "kube-public", "kube-node-lease")
 
 
 @dataclass
@@ -146,7 +153,7 @@ class ApiServer:
         if not kind.stored:
             raise errors.method_not_allowed(f"{kind.plural} cannot be created directly")
         if kind.namespaced:
-            self._check_namespace_open(kind, meta["namespace"])
+            self._check_namespace_open(kind, meta["namespace"], meta.get("name", ""))
         metadata.prepare_create(obj, kind, self.now, self.rng)
         apply_defaults(obj)
         admission.mutate(obj, self._admission_context(kind, obj))
@@ -154,6 +161,7 @@ class ApiServer:
         if kind.kind == "Service":
             services = self.list(kinds.by_kind("Service")).items or []
             allocators.allocate_service(obj, services, self.rng)
+        quota.admit_create(self.cluster_id, kind, obj)
         if dry_run:
             return obj
         for _attempt in range(5):
@@ -272,11 +280,9 @@ class ApiServer:
             try:
                 return self._write(kind, new, old, subresource, live)
             except errors.ApiError as exc:
-                if (
-                    exc.reason != "Conflict"
-                    or expected is not None
-                    or attempt == _PATCH_RETRIES - 1
-                ):
+                # A retry re-reads: a patch that pinned the old resourceVersion then
+                # fails the precondition above, one that did not is applied again.
+                if exc.reason != "Conflict" or attempt == _PATCH_RETRIES - 1:
                     raise
         raise AssertionError("unreachable")  # pragma: no cover
 
@@ -306,13 +312,7 @@ class ApiServer:
         """DELETE: graceful for pods on a node, deferred while finalizers remain."""
         namespace = self._ns(kind, namespace)
         self._begin("delete", kind, namespace, name, write=True)
-        if kind.kind == "Namespace" and name in _IMMORTAL_NAMESPACES[:3]:
-            raise errors.forbidden(
-                "namespaces",
-                name,
-                "this namespace may not be deleted",
-                plural="namespaces",
-            )
+        admission.check_delete(kind, name)
         for _attempt in range(_PATCH_RETRIES):
             old = store.get(self.cluster_id, kind, namespace, name)
             if uid and old["metadata"].get("uid") != uid:
@@ -352,7 +352,7 @@ class ApiServer:
         if write and self.caller.read_only:
             raise errors.forbidden(
                 kind.qualified,
-                name,
+                "" if verb == "create" else name,
                 f'User "{self.caller.username}" cannot {verb.split()[0]} resource "{kind.plural}" '
                 f'in API group "{kind.group}"'
                 + (f' in the namespace "{namespace}"' if namespace else "")
@@ -378,13 +378,13 @@ class ApiServer:
         except kinds.UnknownKind as exc:
             raise errors.ApiError(404, "NotFound", str(exc)) from None
 
-    def _check_namespace_open(self, kind: Kind, namespace: str) -> None:
+    def _check_namespace_open(self, kind: Kind, namespace: str, name: str) -> None:
         ns_kind = kinds.by_kind("Namespace")
         try:
             ns = store.get(self.cluster_id, ns_kind, None, namespace)
         except errors.ApiError:
             ns = None
-        admission.check_namespace(ns, kind, namespace)
+        admission.check_namespace(ns, kind, namespace, name)
 
     def _admission_context(self, kind: Kind, obj: dict):
         return admission.AdmissionContext(
@@ -412,16 +412,3 @@ def _revision_of(value, kind: Kind, name: str) -> int | None:
         raise errors.bad_request(
             f'invalid resourceVersion "{value}" for {kind.qualified} "{name}"'
         ) from None
-
-
-def json_merge(target, patch):
-    """RFC 7386 JSON merge patch."""
-    if not isinstance(patch, dict):
-        return copy.deepcopy(patch)
-    result = dict(target) if isinstance(target, dict) else {}
-    for key, value in patch.items():
-        if value is None:
-            result.pop(key, None)
-        else:
-            result[key] = json_merge(result.get(key), value)
-    return result
