@@ -20,6 +20,9 @@ VAR_DIR.mkdir(parents=True, exist_ok=True)
 
 DEBUG = env_bool("DEBUG", False)
 SECRET_KEY = os.environ.get("SECRET_KEY", "")
+_SECRET_KEY_FILE = VAR_DIR / "secret_key"  # written once by `make run`
+if not SECRET_KEY and _SECRET_KEY_FILE.exists():
+    SECRET_KEY = _SECRET_KEY_FILE.read_text().strip()
 if not SECRET_KEY:
     if not DEBUG:
         raise ImproperlyConfigured(

@@ -1,0 +1,1 @@
+"""The REST API behind the cluster page (DRF, served under `/api/`)."""

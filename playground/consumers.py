@@ -1,0 +1,103 @@
+"""The live stream of one cluster to one browser (see `playground.live` for the frames).
+
+The consumer only checks the owner, joins the cluster's group and forwards. Nudges
+from `cluster.watch` are coalesced: however many arrive, the browser gets at most one
+frame per `MIN_FRAME_INTERVAL`, and each frame is read from the watch log, so nothing
+is lost when nudges are dropped or merged.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from urllib.parse import parse_qs
+
+from channels.db import database_sync_to_async
+from channels.generic.websocket import AsyncJsonWebsocketConsumer
+
+from cluster.access import can_read
+from cluster.models import Cluster
+from cluster.watch import group_name
+from playground.live import LiveStream
+
+MIN_FRAME_INTERVAL = 0.05  # at most 20 frames per second
+# Close codes the page understands (4000-4999 are for applications).
+CLOSE_FORBIDDEN = 4403
+
+
+def readable_cluster(user, slug: str) -> Cluster | None:
+    cluster = Cluster.objects.filter(slug=slug).first()
+    if cluster is None or not can_read(user, cluster):
+        return None
+    return cluster
+
+
+def _since(query_string: bytes) -> int | None:
+    values = parse_qs(query_string.decode("latin-1")).get("since")
+    try:
+        return int(values[0]) if values else None
+    except ValueError:
+        return None
+
+
+class ClusterConsumer(AsyncJsonWebsocketConsumer):
+    """A snapshot at revision R, then every change after R, batched."""
+
+    async def connect(self):
+        slug = self.scope["url_route"]["kwargs"]["slug"]
+        cluster = await database_sync_to_async(readable_cluster)(
+            self.scope.get("user"), slug
+        )
+        if cluster is None:
+            await self.close(code=CLOSE_FORBIDDEN)  # before accept: the handshake fails
+            return
+        self.group = group_name(cluster.pk)
+        self.stream = LiveStream(cluster.pk)
+        self.dirty = False
+        self.flusher: asyncio.Task | None = None
+        self.last_frame = 0.0
+        await self.channel_layer.group_add(self.group, self.channel_name)
+        await self.accept()
+        since = _since(self.scope.get("query_string", b""))
+        if since is None:
+            frame = await database_sync_to_async(self.stream.snapshot)()
+        else:
+            frame = await database_sync_to_async(self.stream.resume)(since)
+        await self._send(frame)
+
+    async def disconnect(self, code):
+        if getattr(self, "group", None):
+            await self.channel_layer.group_discard(self.group, self.channel_name)
+        if getattr(self, "flusher", None):
+            self.flusher.cancel()
+
+    async def receive_json(self, content, **kwargs):
+        if isinstance(content, dict) and content.get("action") == "resync":
+            await self._send(await database_sync_to_async(self.stream.snapshot)())
+
+    async def cluster_changed(self, event):
+        """A nudge from `cluster.watch.notify`: read the log soon, once."""
+        self.dirty = True
+        if event.get("resync"):
+            self.stream.revision = None  # etcd was restored: re-list
+        if self.flusher is None or self.flusher.done():
+            self.flusher = asyncio.ensure_future(self._flush())
+
+    async def cluster_calls(self, event):
+        """API calls made by a tick, for the pulse animation."""
+        await self.send_json({"t": "calls", "calls": event.get("calls", [])})
+
+    async def _flush(self):
+        loop = asyncio.get_running_loop()
+        while self.dirty:
+            wait = self.last_frame + MIN_FRAME_INTERVAL - loop.time()
+            if wait > 0:
+                await asyncio.sleep(wait)
+            self.dirty = False
+            frame = await database_sync_to_async(self.stream.next_frame)()
+            if frame is not None:
+                self.dirty = self.dirty or bool(frame.get("more"))
+                await self._send(frame)
+
+    async def _send(self, frame: dict) -> None:
+        self.last_frame = asyncio.get_running_loop().time()
+        await self.send_json(frame)

@@ -1,0 +1,1 @@
+"""Server-rendered pages (the diagram itself is drawn by ES modules in static/kubelab)."""

@@ -1,0 +1,245 @@
+"""The live stream over the real ASGI application and the real Redis channel layer."""
+
+from __future__ import annotations
+
+import asyncio
+
+import pytest
+from asgiref.sync import async_to_sync
+from channels.db import database_sync_to_async
+from channels.testing import WebsocketCommunicator
+from django.test import Client
+
+from cluster import kinds
+from cluster.access import api_for
+from config.asgi import application
+from playground.live import LiveStream, apply_frame
+
+pytestmark = pytest.mark.django_db(transaction=True)
+ORIGIN = b"http://localhost"
+
+
+def configmap(name: str, value: str = "1") -> dict:
+    return {
+        "apiVersion": "v1",
+        "kind": "ConfigMap",
+        "metadata": {"name": name, "namespace": "default"},
+        "data": {"v": value},
+    }
+
+
+def service(name: str) -> dict:
+    return {
+        "apiVersion": "v1",
+        "kind": "Service",
+        "metadata": {"name": name, "namespace": "default"},
+        "spec": {"ports": [{"port": 80}], "selector": {"app": name}},
+    }
+
+
+def session_cookie(user) -> bytes:
+    client = Client()
+    client.force_login(user)
+    return f"sessionid={client.cookies['sessionid'].value}".encode()
+
+
+def communicator(cluster, cookie, origin=ORIGIN, query="") -> WebsocketCommunicator:
+    headers = [(b"origin", origin), (b"host", b"localhost")]
+    if cookie is not None:
+        headers.append((b"cookie", cookie))
+    return WebsocketCommunicator(
+        application, f"/ws/clusters/{cluster.slug}/{query}", headers=headers
+    )
+
+
+async def frames_until(comm, predicate, timeout=5.0) -> list[dict]:
+    """Read frames until one satisfies `predicate`; returns every frame read."""
+    seen = []
+    deadline = asyncio.get_running_loop().time() + timeout
+    while True:
+        left = deadline - asyncio.get_running_loop().time()
+        frame = await comm.receive_json_from(timeout=max(0.05, left))
+        seen.append(frame)
+        if predicate(frame):
+            return seen
+
+
+def test_it_sends_a_snapshot_with_machines_and_objects(cluster, alice):
+    cookie = session_cookie(alice)
+    api_for(cluster).create(service("web"))
+
+    async def scenario():
+        comm = communicator(cluster, cookie)
+        connected, _ = await comm.connect()
+        assert connected
+        frame = await comm.receive_json_from(timeout=5)
+        await comm.disconnect()
+        return frame
+
+    frame = async_to_sync(scenario)()
+    assert frame["t"] == "snapshot"
+    assert frame["rev"] == type(cluster).objects.get(pk=cluster.pk).revision
+    assert "services/specs/default/web" in frame["objects"]
+    assert {m["role"] for m in frame["machines"]} == {"control-plane", "worker"}
+    assert frame["clock"]["speed"] == cluster.speed
+
+
+def test_writes_arrive_as_change_frames_without_gaps(cluster, alice):
+    cookie = session_cookie(alice)
+    api = api_for(cluster)
+
+    async def scenario():
+        comm = communicator(cluster, cookie)
+        await comm.connect()
+        snapshot = await comm.receive_json_from(timeout=5)
+        for i in range(30):
+            await database_sync_to_async(api.create)(service(f"s{i}"))
+        frames = await frames_until(
+            comm, lambda f: "services/specs/default/s29" in str(f.get("changes"))
+        )
+        await comm.disconnect()
+        return snapshot, frames
+
+    snapshot, frames = async_to_sync(scenario)()
+    changes = [f for f in frames if f["t"] == "changes"]
+    # Coalesced: fewer frames than writes, and each frame starts where the last ended.
+    assert len(changes) < 30
+    rev = snapshot["rev"]
+    for frame in changes:
+        assert frame["from"] == rev
+        rev = frame["rev"]
+    added = [c["key"] for f in changes for c in f["changes"] if c["type"] == "ADDED"]
+    assert [k for k in added if k.startswith("services/specs/default/s")] == [
+        f"services/specs/default/s{i}" for i in range(30)
+    ]
+
+
+def test_a_client_that_reconnects_from_its_revision_ends_with_the_server_state(
+    cluster, alice
+):
+    cookie = session_cookie(alice)
+    api = api_for(cluster)
+    api.create(service("keep"))
+    api.create(service("gone"))
+
+    async def scenario():
+        comm = communicator(cluster, cookie)
+        await comm.connect()
+        first = await comm.receive_json_from(timeout=5)
+        state = apply_frame({}, first)
+        await comm.disconnect()
+        # While the browser is away: a create, an update and a delete.
+        await database_sync_to_async(api.create)(service("new"))
+        await database_sync_to_async(api.create)(configmap("ignored"))
+        await database_sync_to_async(api.delete)(
+            kinds.by_kind("Service"), "default", "gone"
+        )
+        again = communicator(cluster, cookie, query=f"?since={first['rev']}")
+        await again.connect()
+        resumed = await again.receive_json_from(timeout=5)
+        await again.disconnect()
+        fresh = await database_sync_to_async(LiveStream(cluster.pk).snapshot)()
+        return first, apply_frame(state, resumed), resumed, fresh
+
+    first, state, resumed, fresh = async_to_sync(scenario)()
+    assert resumed["t"] == "changes"
+    assert resumed["from"] == first["rev"]
+    assert resumed["rev"] == fresh["rev"]
+    assert state == fresh["objects"]
+
+
+def test_a_compacted_revision_gets_a_fresh_snapshot(cluster, alice):
+    cookie = session_cookie(alice)
+    type(cluster).objects.filter(pk=cluster.pk).update(compacted_revision=10**6)
+
+    async def scenario():
+        comm = communicator(cluster, cookie, query="?since=1")
+        await comm.connect()
+        frame = await comm.receive_json_from(timeout=5)
+        await comm.disconnect()
+        return frame
+
+    assert async_to_sync(scenario)()["t"] == "snapshot"
+
+
+def test_a_resync_request_gets_a_snapshot(cluster, alice):
+    cookie = session_cookie(alice)
+
+    async def scenario():
+        comm = communicator(cluster, cookie)
+        await comm.connect()
+        await comm.receive_json_from(timeout=5)
+        await comm.send_json_to({"action": "resync"})
+        frame = await comm.receive_json_from(timeout=5)
+        await comm.disconnect()
+        return frame
+
+    assert async_to_sync(scenario)()["t"] == "snapshot"
+
+
+@pytest.mark.parametrize(
+    ("who", "origin"),
+    [
+        pytest.param("bob", ORIGIN, id="another-user"),
+        pytest.param(None, ORIGIN, id="anonymous"),
+        pytest.param("alice", b"http://evil.example", id="foreign-origin"),
+    ],
+)
+def test_the_stream_is_refused(cluster, alice, bob, who, origin):
+    user = {"alice": alice, "bob": bob, None: None}[who]
+    cookie = session_cookie(user) if user else None
+
+    async def scenario():
+        comm = communicator(cluster, cookie, origin=origin)
+        connected, _ = await comm.connect()
+        await comm.disconnect()
+        return connected
+
+    assert async_to_sync(scenario)() is False
+
+
+def test_api_calls_are_forwarded_for_the_animation(cluster, alice):
+    cookie = session_cookie(alice)
+    from cluster.apiserver.core import Call
+    from playground.api.base import publish_calls
+
+    async def scenario():
+        comm = communicator(cluster, cookie)
+        await comm.connect()
+        await comm.receive_json_from(timeout=5)
+        await database_sync_to_async(publish_calls)(
+            cluster.pk,
+            [Call("kube-scheduler", "create binding", "pods", "default", "web")],
+        )
+        frames = await frames_until(comm, lambda f: f["t"] == "calls")
+        await comm.disconnect()
+        return frames[-1]
+
+    frame = async_to_sync(scenario)()
+    assert frame["calls"][0]["caller"] == "kube-scheduler"
+
+
+def test_a_component_change_streams_the_machines(cluster, alice):
+    cookie = session_cookie(alice)
+    from cluster import operations
+    from cluster.models import Component
+
+    async def scenario():
+        comm = communicator(cluster, cookie)
+        await comm.connect()
+        await comm.receive_json_from(timeout=5)
+        component = await database_sync_to_async(
+            lambda: Component.objects.select_related("machine__cluster").get(
+                machine__cluster=cluster, kind="kube-scheduler"
+            )
+        )()
+        await database_sync_to_async(operations.set_component_state)(
+            component, "crashed"
+        )
+        frames = await frames_until(comm, lambda f: "machines" in f)
+        await comm.disconnect()
+        return frames[-1]
+
+    frame = async_to_sync(scenario)()
+    states = {c["kind"]: c["state"] for m in frame["machines"] for c in m["components"]}
+    assert states["kube-scheduler"] == "crashed"
