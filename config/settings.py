@@ -46,6 +46,7 @@ INSTALLED_APPS = [
     "channels",
     "cluster",
     "playground",
+    "playground.courses",
 ]
 
 MIDDLEWARE = [
@@ -180,6 +181,13 @@ K8S_PORT = env_int("K8S_PORT", 6443)
 K8S_PUBLIC_URL = os.environ.get("K8S_PUBLIC_URL", f"https://127.0.0.1:{K8S_PORT}")
 K8S_MAX_BODY_BYTES = env_int("K8S_MAX_BODY_BYTES", 3 * 1024 * 1024)
 DATA_UPLOAD_MAX_MEMORY_SIZE = K8S_MAX_BODY_BYTES
+
+# --- Classes, labs and quotas ---------------------------------------------------------
+KUBELAB_INSTRUCTOR_CHECK = "playground.courses.access.is_instructor_of"
+KUBELAB_QUOTA_CLUSTERS_PER_STUDENT = env_int("KUBELAB_QUOTA_CLUSTERS_PER_STUDENT", 5)
+KUBELAB_QUOTA_MACHINES_PER_CLUSTER = env_int("KUBELAB_QUOTA_MACHINES_PER_CLUSTER", 10)
+KUBELAB_QUOTA_PODS_PER_CLUSTER = env_int("KUBELAB_QUOTA_PODS_PER_CLUSTER", 100)
+KUBELAB_QUOTA_OBJECTS_PER_CLUSTER = env_int("KUBELAB_QUOTA_OBJECTS_PER_CLUSTER", 2000)
 
 # --- Security (production, DEBUG off) ----------------------------------------------
 SECURE_CONTENT_TYPE_NOSNIFF = True

@@ -9,6 +9,7 @@ urlpatterns = [
     path("healthz", healthz, name="healthz"),
     path("admin/", admin.site.urls),
     path("i18n/", include("django.conf.urls.i18n")),
+    path("", include("playground.courses.urls")),
     path("api/", include("playground.api.urls")),
     path("k8s/clusters/<slug:cluster>/", include("cluster.k8sapi.urls")),
     path("", include("playground.urls")),

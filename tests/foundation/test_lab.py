@@ -87,6 +87,8 @@ def test_lab_starts_everything_and_ctrl_c_leaves_no_process(tmp_path):
         output, _ = lab.communicate(timeout=30)
         assert "kubelab is running at http://127.0.0.1:" in output
         assert "login: demo / demo" in output
+        assert f"kubeconfig: export KUBECONFIG={var}/demo.kubeconfig" in output
+        assert "token:" in (var / "demo.kubeconfig").read_text()
         wait_until(lambda: not processes_with_env(str(var)), timeout=15)
     finally:
         stop_process(lab)

@@ -78,14 +78,21 @@ class Command(BaseCommand):
         except RuntimeError as exc:
             raise CommandError(str(exc)) from None
 
-    def _ensure_demo(self):
+    def _ensure_demo(self) -> None:
+        """The demo account, its cluster and a ready kubeconfig under var/."""
+        from cluster.k8sapi.kubeconfig import build
+
         User = get_user_model()
         user, created = User.objects.get_or_create(username=DEMO_USER)
         if created:
             user.set_password(os.environ.get("DEMO_PASSWORD", DEMO_USER))
             user.save()
-        if not Cluster.objects.filter(owner=user, name="demo").exists():
-            create_cluster(user, "demo", template="single")
+        cluster = Cluster.objects.filter(owner=user, name="demo").first()
+        if cluster is None:
+            cluster = create_cluster(user, "demo", template="single")
+        self.demo_kubeconfig = settings.VAR_DIR / "demo.kubeconfig"
+        self.demo_kubeconfig.write_text(build(cluster, user))
+        self.demo_kubeconfig.chmod(0o600)
 
     def _start_children(self, host, port, k8s_port, files):
         python = sys.executable
@@ -147,9 +154,7 @@ class Command(BaseCommand):
         if not no_demo:
             password = os.environ.get("DEMO_PASSWORD", DEMO_USER)
             out.write(f"  login: {DEMO_USER} / {password}")
-            out.write(
-                "  kubeconfig: python manage.py kubeconfig demo > demo.kubeconfig"
-            )
+            out.write(f"  kubeconfig: export KUBECONFIG={self.demo_kubeconfig}")
         out.write("  health: /healthz    stop: Ctrl-C")
 
     def _supervise(self, children):

@@ -1,0 +1,1 @@
+"""Classes, roles and guided labs: the hosted course lab."""
