@@ -103,5 +103,5 @@ class ClockAdvanceView(ClusterView):
         """Fast-forward the clock by some seconds of simulated time."""
         form = AdvanceSerializer(data=request.data)
         form.is_valid(raise_exception=True)
-        cluster = operations.advance(self.cluster, form.validated_data["seconds"])
+        cluster = operations.fast_forward(self.cluster, form.validated_data["seconds"])
         return Response(clock_state(cluster))

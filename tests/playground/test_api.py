@@ -254,6 +254,20 @@ def test_machines_components_and_clock_actions(alice_api, cluster):
 
 
 @pytest.mark.django_db
+def test_fast_forward_moves_the_clock_and_rejects_bad_seconds(alice_api, cluster):
+    alice_api.post(url(cluster, "clock/"), {"speed": 0}, format="json")
+    before = alice_api.get(url(cluster, "clock/")).json()["now"]
+    advanced = alice_api.post(
+        url(cluster, "clock/advance/"), {"seconds": 300}, format="json"
+    )
+    assert advanced.status_code == 200
+    assert advanced.json()["now"] == pytest.approx(before + 300, abs=1)
+    bad = alice_api.post(url(cluster, "clock/advance/"), {"seconds": 0}, format="json")
+    assert bad.status_code == 400
+    assert "seconds" in bad.json()
+
+
+@pytest.mark.django_db
 def test_removing_the_last_master_is_refused(alice_api, cluster):
     response = alice_api.delete(url(cluster, "machines/control-plane/"))
     assert response.status_code == 400

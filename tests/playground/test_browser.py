@@ -2,17 +2,11 @@
 
 from __future__ import annotations
 
-import subprocess
-import sys
-import urllib.request
-from pathlib import Path
-
 import pytest
 
-from tests.conftest import ROOT, free_port, stop_process, subprocess_env, wait_until
+from tests.playground.conftest import screenshot, sign_in
 
 pytestmark = pytest.mark.e2e
-SCREENSHOTS = ROOT / "docs" / "screenshots"
 DEPLOYMENT = """\
 apiVersion: apps/v1
 kind: Deployment
@@ -41,68 +35,6 @@ spec:
 """
 
 
-def _up(url: str) -> bool:
-    try:
-        with urllib.request.urlopen(url, timeout=1) as response:
-            return response.status == 200
-    except OSError:
-        return False
-
-
-@pytest.fixture(scope="module")
-def lab(tmp_path_factory):
-    """The whole lab (daphne, Celery worker and beat, Redis) in a private directory."""
-    port, k8s_port = free_port(), free_port()
-    var = tmp_path_factory.mktemp("lab")
-    env = subprocess_env(
-        KUBELAB_VAR_DIR=str(var),
-        PORT=str(port),
-        K8S_PORT=str(k8s_port),
-        DEMO_PASSWORD="demo-password",
-        CELERY_CONCURRENCY="1",
-    )
-    log = open(Path(var) / "lab.log", "w")  # noqa: SIM115
-    process = subprocess.Popen(
-        [sys.executable, "manage.py", "lab", "--port", str(port)],
-        cwd=ROOT,
-        env=env,
-        stdout=log,
-        stderr=subprocess.STDOUT,
-    )
-    base = f"http://127.0.0.1:{port}"
-    try:
-        wait_until(lambda: _up(base + "/login/"), timeout=60)
-        yield base
-    finally:
-        stop_process(process, timeout=20)
-        log.close()
-
-
-@pytest.fixture
-def page(lab, chromium_path):
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        browser = p.chromium.launch(
-            executable_path=chromium_path, args=["--no-sandbox"]
-        )
-        context = browser.new_context(
-            viewport={"width": 1500, "height": 1000}, locale="en-US"
-        )
-        page = context.new_page()
-        page.set_default_timeout(30_000)
-        yield page
-        browser.close()
-
-
-def sign_in(page, lab):
-    page.goto(lab + "/login/")
-    page.fill("input[name=username]", "demo")
-    page.fill("input[name=password]", "demo-password")
-    page.click("button[type=submit]")
-    page.wait_for_url("**/clusters/")
-
-
 def test_sign_in_create_a_cluster_apply_a_deployment_and_see_it_run(page, lab):
     sign_in(page, lab)
     page.fill("input[name=name]", "e2e")
@@ -126,7 +58,7 @@ def test_sign_in_create_a_cluster_apply_a_deployment_and_see_it_run(page, lab):
     )
     page.locator(".pod[data-name^='web-']").first.click()
     page.wait_for_selector("#inspector pre.yaml")
-    page.screenshot(path=str(SCREENSHOTS / "cluster-running.png"))
+    screenshot(page, "cluster-running.png")
 
 
 def test_field_errors_are_shown_at_their_line(page, lab):
@@ -139,7 +71,7 @@ def test_field_errors_are_shown_at_their_line(page, lab):
     error = page.wait_for_selector(".field-errors li")
     assert "spec.replicas" in error.inner_text()
     assert page.locator(".gutter .err").inner_text().strip() == "6"
-    page.screenshot(path=str(SCREENSHOTS / "field-error.png"))
+    screenshot(page, "field-error.png")
 
 
 def test_names_are_shown_as_text_never_as_markup(page, lab):
@@ -179,5 +111,5 @@ def test_the_page_speaks_spanish(page, lab):
     )
     page.click("[data-tab=legend]")
     assert "en ejecución" in page.locator("#legend").inner_text()
-    page.screenshot(path=str(SCREENSHOTS / "cluster-es.png"))
+    screenshot(page, "cluster-es.png")
     page.select_option("#lang-select", "en")
