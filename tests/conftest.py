@@ -65,29 +65,22 @@ def stop_process(process: subprocess.Popen, timeout: float = 10.0) -> None:
             process.wait()
 
 
+CELERY = [sys.executable, "-m", "celery", "-A", "config"]
+
+
+def start_celery_worker(env: dict, *extra: str) -> subprocess.Popen:
+    """A real single-process Celery worker for the test Redis."""
+    command = [*CELERY, "worker", "--pool", "solo", "--loglevel", "WARNING"]
+    command += ["--without-gossip", "--without-mingle", *extra]
+    return subprocess.Popen(command, cwd=ROOT, env=env)
+
+
 @pytest.fixture
 def celery_worker_process():
     """A real `celery worker` process on the test Redis; yields once it answers pings."""
     from config import celery_app
 
-    process = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "celery",
-            "-A",
-            "config",
-            "worker",
-            "--pool",
-            "solo",
-            "--loglevel",
-            "WARNING",
-            "--without-gossip",
-            "--without-mingle",
-        ],
-        cwd=ROOT,
-        env=subprocess_env(),
-    )
+    process = start_celery_worker(subprocess_env())
     try:
         wait_until(lambda: celery_app.control.ping(timeout=0.5), timeout=30)
         yield process

@@ -4,7 +4,6 @@ real worker and beat drive a cluster to where kubectl expects it."""
 from __future__ import annotations
 
 import subprocess
-import sys
 import time
 
 import pytest
@@ -14,7 +13,14 @@ from django.conf import settings
 from cluster import operations, tasks
 from cluster.kinds import by_kind
 from cluster.models import Cluster
-from tests.conftest import ROOT, stop_process, subprocess_env, wait_until
+from tests.conftest import (
+    CELERY,
+    ROOT,
+    start_celery_worker,
+    stop_process,
+    subprocess_env,
+    wait_until,
+)
 from tests.engine.kit import api, deployment, new_cluster, phases, pods
 
 
@@ -60,35 +66,9 @@ def test_a_cluster_gets_at_most_one_queued_tick():
 @pytest.fixture
 def worker_and_beat():
     env = subprocess_env(KUBELAB_USE_TEST_DATABASE="1")
-    common = [sys.executable, "-m", "celery", "-A", "config"]
-    processes = [
-        subprocess.Popen(
-            [
-                *common,
-                "worker",
-                "--pool",
-                "solo",
-                "--loglevel",
-                "WARNING",
-                "--without-gossip",
-                "--without-mingle",
-            ],
-            cwd=ROOT,
-            env=env,
-        ),
-        subprocess.Popen(
-            [
-                *common,
-                "beat",
-                "--loglevel",
-                "WARNING",
-                "--schedule",
-                str(settings.VAR_DIR / "beat-schedule"),
-            ],
-            cwd=ROOT,
-            env=env,
-        ),
-    ]
+    schedule = str(settings.VAR_DIR / "beat-schedule")
+    beat = [*CELERY, "beat", "--loglevel", "WARNING", "--schedule", schedule]
+    processes = [start_celery_worker(env), subprocess.Popen(beat, cwd=ROOT, env=env)]
     yield
     for process in processes:
         stop_process(process)
@@ -115,26 +95,7 @@ def test_a_worker_killed_mid_run_loses_nothing(worker_and_beat):
     lost or duplicated objects (ticks are level-based; beat re-wakes the cluster)."""
     redis.Redis.from_url(settings.REDIS_URL).delete("celery")
     env = subprocess_env(KUBELAB_USE_TEST_DATABASE="1")
-    extra = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "celery",
-            "-A",
-            "config",
-            "worker",
-            "--pool",
-            "solo",
-            "--loglevel",
-            "ERROR",
-            "--without-gossip",
-            "--without-mingle",
-            "-n",
-            "victim@%h",
-        ],
-        cwd=ROOT,
-        env=env,
-    )
+    extra = start_celery_worker(env, "-n", "victim@%h")
     try:
         cluster = new_cluster()
         operations.set_speed(cluster, 60)
