@@ -2,8 +2,8 @@
 
 Measures, for one cluster: pod creates/s and updates/s through the whole API server
 chain (admission, defaulting, validation, compare-and-swap write, on-commit notify) and
-through the store alone; listing 1,000 pods (decoded, and raw JSON bodies as the HTTP
-API sends them); and reading 5,000 events from the watch log.
+through the store alone; listing 1,000 and 10,000 pods (decoded, and raw JSON bodies as
+the HTTP API sends them); and reading 5,000 events from the watch log.
 
 Run from the project root:
 
@@ -32,6 +32,7 @@ import django
 
 POD_COUNT = 1000
 LIST_SIZE = 1000
+BIG_LIST_SIZE = 10_000
 WATCH_EVENTS = 5000
 REPEATS = 5
 
@@ -157,6 +158,18 @@ def run(pods: int) -> list[tuple[str, str]]:
     assert len(events) == WATCH_EVENTS, len(events)
     read = _best_ms(lambda: store.events_since(cluster.pk, since))
     figures.append((f"events_since over {WATCH_EVENTS} events", f"{read:,.1f} ms"))
+
+    # A big list: the same admitted pod under more names, written by the store alone.
+    template = admitted[0]
+    with _quiet():
+        for i in range(BIG_LIST_SIZE - 2 * pods):
+            meta = {**template["metadata"], "name": f"b-{i:05d}"}
+            store.create(cluster.pk, pod_kind, dict(template, metadata=meta))
+    total = len(store.list_objects(cluster.pk, pod_kind, decode=False).raw)
+    decoded = _best_ms(lambda: api.list(pod_kind, "default"))
+    raw = _best_ms(lambda: api.list(pod_kind, "default", decode=False))
+    figures.append((f"list {total:,} pods, decoded", f"{decoded:,.1f} ms"))
+    figures.append((f"list {total:,} pods, raw JSON bodies", f"{raw:,.1f} ms"))
     return figures
 
 
@@ -169,6 +182,10 @@ def main() -> None:
     django.setup()
 
     from django.conf import settings
+
+    # The lab's per-cluster quotas would stop the run at 100 pods.
+    settings.KUBELAB_QUOTA_PODS_PER_CLUSTER = 10 * BIG_LIST_SIZE
+    settings.KUBELAB_QUOTA_OBJECTS_PER_CLUSTER = 10 * BIG_LIST_SIZE
     from django.db import connection
 
     from config import embedded_redis

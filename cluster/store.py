@@ -4,6 +4,10 @@ This is the only module that touches `Resource` and `ResourceEvent`. Every write
 transaction: bump the cluster's revision, write the key, append to the watch log, and
 notify watchers once the transaction commits. An object's `resourceVersion` is the
 revision that last wrote it, so a stale one is detected by comparing `mod_revision`.
+
+The hot paths speak SQL through `connection.cursor()`: building an ORM query costs more
+than running it. The SQL is portable between SQLite and PostgreSQL (`%s` placeholders,
+`RETURNING`, `ON CONFLICT DO NOTHING`).
 """
 
 from __future__ import annotations
@@ -25,7 +29,24 @@ from cluster.objects import selectors
 WATCH_LOG_KEEP = 5000
 _COMPACT_EVERY = 500
 
+_CLUSTERS = Cluster._meta.db_table
+_KEYS = Resource._meta.db_table
+_LOG = ResourceEvent._meta.db_table
+_KEY = "cluster_id = %s AND bucket = %s AND namespace = %s AND name = %s"
+_INSERT_KEY = (
+    f"INSERT INTO {_KEYS} (cluster_id, bucket, namespace, name, kind, uid, body, "
+    "create_revision, mod_revision) VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s) "
+    "ON CONFLICT (cluster_id, bucket, namespace, name) DO NOTHING RETURNING id"
+)
+_INSERT_EVENT = (
+    f"INSERT INTO {_LOG} (cluster_id, revision, type, bucket, namespace, name, body) "
+    "VALUES (%s, %s, %s, %s, %s, %s, %s)"
+)
+# Field selectors on these paths become SQL; any other path is matched in Python.
+_COLUMNS = {"metadata.name": "name", "metadata.namespace": "namespace"}
+
 dumps = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False).encode
+loads = json.JSONDecoder().decode
 
 
 @dataclass
@@ -49,40 +70,56 @@ class WatchEvent:
     body: str
 
     def object(self) -> dict:
-        return json.loads(self.body)
+        return loads(self.body)
+
+
+def _query(sql: str, params: Iterable) -> list[tuple]:
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        return cursor.fetchall()
+
+
+def _one(sql: str, params: Iterable) -> tuple | None:
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        return cursor.fetchone()
+
+
+def _execute(sql: str, params: Iterable) -> None:
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
 
 
 def _bump_revision(cluster_id: int) -> int:
-    with connection.cursor() as cursor:
-        cursor.execute(
-            "UPDATE cluster_cluster SET revision = revision + 1 WHERE id = %s "
-            "RETURNING revision",
-            [cluster_id],
-        )
-        row = cursor.fetchone()
+    row = _one(
+        f"UPDATE {_CLUSTERS} SET revision = revision + 1 WHERE id = %s "
+        "RETURNING revision",
+        [cluster_id],
+    )
     if row is None:
         raise errors.ApiError(404, "NotFound", f"cluster {cluster_id} not found")
     return row[0]
 
 
 def current_revision(cluster_id: int) -> int:
-    return Cluster.objects.values_list("revision", flat=True).get(pk=cluster_id)
+    row = _one(f"SELECT revision FROM {_CLUSTERS} WHERE id = %s", [cluster_id])
+    if row is None:
+        raise Cluster.DoesNotExist(f"cluster {cluster_id} does not exist")
+    return row[0]
 
 
 def _ns(kind: Kind, namespace: str | None) -> str:
     return (namespace or "") if kind.namespaced else ""
 
 
-def _log(cluster_id: int, revision: int, type_: str, res: Resource, body: str) -> None:
-    ResourceEvent.objects.create(
-        cluster_id=cluster_id,
-        revision=revision,
-        type=type_,
-        bucket=res.bucket,
-        namespace=res.namespace,
-        name=res.name,
-        body=body,
-    )
+def _log(
+    cluster_id: int,
+    revision: int,
+    type_: str,
+    key: tuple[str, str, str],
+    body: str,
+) -> None:
+    _execute(_INSERT_EVENT, [cluster_id, revision, type_, *key, body])
     transaction.on_commit(lambda: watch.notify(cluster_id, revision))
     if revision % _COMPACT_EVERY == 0:
         transaction.on_commit(lambda: compact(cluster_id))
@@ -93,34 +130,40 @@ def _stamp(obj: dict, revision: int) -> str:
     return dumps(obj)
 
 
+_UNSET = object()
+
+
+def _unstamp(obj: dict, previous) -> None:
+    """Put back the resourceVersion a refused write had stamped (the caller's object)."""
+    if previous is _UNSET:
+        obj["metadata"].pop("resourceVersion", None)
+    else:
+        obj["metadata"]["resourceVersion"] = previous
+
+
 def get(cluster_id: int, kind: Kind, namespace: str | None, name: str) -> dict:
     """The object at a key, or NotFound."""
-    return json.loads(get_raw(cluster_id, kind, namespace, name))
+    return loads(get_raw(cluster_id, kind, namespace, name))
 
 
 def get_raw(cluster_id: int, kind: Kind, namespace: str | None, name: str) -> str:
-    body = (
-        Resource.objects.filter(
-            cluster_id=cluster_id,
-            bucket=kind.bucket,
-            namespace=_ns(kind, namespace),
-            name=name,
-        )
-        .values_list("body", flat=True)
-        .first()
+    row = _one(
+        f"SELECT body FROM {_KEYS} WHERE {_KEY}",
+        [cluster_id, kind.bucket, _ns(kind, namespace), name],
     )
-    if body is None:
+    if row is None:
         raise errors.not_found(kind.qualified, name, kind.group, kind.plural)
-    return body
+    return row[0]
 
 
 def exists(cluster_id: int, kind: Kind, namespace: str | None, name: str) -> bool:
-    return Resource.objects.filter(
-        cluster_id=cluster_id,
-        bucket=kind.bucket,
-        namespace=_ns(kind, namespace),
-        name=name,
-    ).exists()
+    return (
+        _one(
+            f"SELECT 1 FROM {_KEYS} WHERE {_KEY}",
+            [cluster_id, kind.bucket, _ns(kind, namespace), name],
+        )
+        is not None
+    )
 
 
 def list_objects(
@@ -132,58 +175,74 @@ def list_objects(
     limit: int = 0,
     continue_token: str = "",
     decode: bool = True,
+    name_prefix: str = "",
 ) -> ListResult:
-    """Objects of one kind, in key order, filtered, optionally in pages."""
-    with transaction.atomic():
-        revision = current_revision(cluster_id)
-        qs = Resource.objects.filter(cluster_id=cluster_id, bucket=kind.bucket)
-        if kind.namespaced and namespace:
-            qs = qs.filter(namespace=namespace)
-        remaining_fields = []
-        for path, op, value in field_selector:
-            column = {"metadata.name": "name", "metadata.namespace": "namespace"}.get(
-                path
-            )
-            if column and op == "=":
-                qs = qs.filter(**{column: value})
-            elif column:
-                qs = qs.exclude(**{column: value})
-            else:
-                remaining_fields.append((path, op, value))
-        if continue_token:
-            start_ns, start_name = _decode_continue(continue_token)
-            qs = qs.filter(namespace__gte=start_ns).exclude(
-                namespace=start_ns, name__lte=start_name
-            )
-        rows = qs.order_by("namespace", "name").values_list("namespace", "name", "body")
-        needs_decode = decode or label_selector or remaining_fields
-        items: list[dict] = []
-        raw: list[str] = []
-        last = None
-        count = 0
-        more = False
-        for ns, name, body in rows.iterator(chunk_size=2000):
-            obj = json.loads(body) if needs_decode else None
-            if obj is not None:
-                meta = obj.get("metadata") or {}
-                if label_selector and not selectors.matches(
-                    label_selector, meta.get("labels")
-                ):
-                    continue
-                if remaining_fields and not selectors.fields_match(
-                    tuple(remaining_fields), obj
-                ):
-                    continue
-            if limit and count >= limit:
-                more = True
-                break
-            if decode:
-                items.append(obj)
-            raw.append(body)
-            last = (ns, name)
-            count += 1
+    """Objects of one kind, in key order, filtered, optionally in pages; `name_prefix`
+    keeps the names that start with it (a key-range read, as etcd's prefix get).
+
+    The revision is read before the rows and without a transaction (on SQLite a
+    transaction would take the write lock): rows may be newer than it, never older, so
+    a watch from the revision replays whatever the list might have missed.
+    """
+    revision = current_revision(cluster_id)
+    where = ["cluster_id = %s", "bucket = %s"]
+    params: list = [cluster_id, kind.bucket]
+    if kind.namespaced and namespace:
+        where.append("namespace = %s")
+        params.append(namespace)
+    remaining_fields = []
+    for path, op, value in field_selector:
+        column = _COLUMNS.get(path)
+        if column:
+            where.append(f"{column} {'=' if op == '=' else '<>'} %s")
+            params.append(value)
+        else:
+            remaining_fields.append((path, op, value))
+    if name_prefix:
+        where.append("name LIKE %s ESCAPE '\\'")
+        params.append(_like_prefix(name_prefix))
+    if continue_token:
+        start_ns, start_name = _decode_continue(continue_token)
+        where.append("(namespace > %s OR (namespace = %s AND name > %s))")
+        params += [start_ns, start_ns, start_name]
+    needs_decode = bool(decode or label_selector or remaining_fields)
+    sql = (
+        f"SELECT namespace, name, body FROM {_KEYS} WHERE {' AND '.join(where)} "
+        "ORDER BY namespace, name"
+    )
+    if limit and not (label_selector or remaining_fields or name_prefix):
+        sql += " LIMIT %s"  # one more than asked tells whether there is more
+        params.append(limit + 1)
+    items: list[dict] = []
+    raw: list[str] = []
+    last = None
+    more = False
+    remaining_fields = tuple(remaining_fields)
+    for ns, name, body in _query(sql, params):
+        if name_prefix and not name.startswith(name_prefix):
+            continue  # SQLite's LIKE ignores ASCII case
+        obj = loads(body) if needs_decode else None
+        if obj is not None:
+            if label_selector and not selectors.matches(
+                label_selector, (obj.get("metadata") or {}).get("labels")
+            ):
+                continue
+            if remaining_fields and not selectors.fields_match(remaining_fields, obj):
+                continue
+        if limit and len(raw) >= limit:
+            more = True
+            break
+        if decode:
+            items.append(obj)
+        raw.append(body)
+        last = (ns, name)
     token = _encode_continue(revision, *last) if more and last else ""
     return ListResult(items if decode else None, raw, revision, token)
+
+
+def _like_prefix(prefix: str) -> str:
+    escaped = prefix.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    return escaped + "%"
 
 
 # apiserver storage's DecodeContinue errors, wrapped as the etcd3 store's BadRequest.
@@ -222,63 +281,59 @@ def _decode_continue(token: str) -> tuple[str, str]:
 def create(cluster_id: int, kind: Kind, obj: dict) -> dict:
     """Write a new key; AlreadyExists when it is taken."""
     meta = obj["metadata"]
-    namespace, name = _ns(kind, meta.get("namespace")), meta["name"]
+    key = (kind.bucket, _ns(kind, meta.get("namespace")), meta["name"])
     with transaction.atomic():
         # The revision row is taken first: writers of a cluster queue on it, so the
-        # check below sees every write committed before ours (and a failure rolls
+        # insert below sees every write committed before ours (and a failure rolls
         # the bump back).
         revision = _bump_revision(cluster_id)
-        if Resource.objects.filter(
-            cluster_id=cluster_id, bucket=kind.bucket, namespace=namespace, name=name
-        ).exists():
-            raise errors.already_exists(kind.qualified, name, kind.group, kind.plural)
+        previous = meta.get("resourceVersion", _UNSET)
         body = _stamp(obj, revision)
-        res = Resource.objects.create(
-            cluster_id=cluster_id,
-            bucket=kind.bucket,
-            namespace=namespace,
-            name=name,
-            kind=kind.kind,
-            uid=meta.get("uid", ""),
-            body=body,
-            create_revision=revision,
-            mod_revision=revision,
+        inserted = _one(
+            _INSERT_KEY,
+            [
+                cluster_id,
+                *key,
+                kind.kind,
+                meta.get("uid", ""),
+                body,
+                revision,
+                revision,
+            ],
         )
-        _log(cluster_id, revision, "ADDED", res, body)
+        if inserted is None:
+            _unstamp(obj, previous)
+            raise errors.already_exists(kind.qualified, key[2], kind.group, kind.plural)
+        _log(cluster_id, revision, "ADDED", key, body)
     return obj
+
+
+def _missing_or_conflict(
+    cluster_id: int, kind: Kind, key: tuple[str, str, str]
+) -> errors.ApiError:
+    """Why a conditional write matched no row: the key is gone, or it moved on."""
+    if _one(f"SELECT 1 FROM {_KEYS} WHERE {_KEY}", [cluster_id, *key]) is None:
+        return errors.not_found(kind.qualified, key[2], kind.group, kind.plural)
+    return errors.conflict(kind.qualified, key[2], group=kind.group, plural=kind.plural)
 
 
 def update(cluster_id: int, kind: Kind, obj: dict, expect_revision: int | None) -> dict:
     """Compare-and-swap: write only if the key was last written at `expect_revision`."""
     meta = obj["metadata"]
-    namespace, name = _ns(kind, meta.get("namespace")), meta["name"]
+    key = (kind.bucket, _ns(kind, meta.get("namespace")), meta["name"])
     with transaction.atomic():
         revision = _bump_revision(cluster_id)  # same lock order as create
-        res = (
-            Resource.objects.select_for_update()
-            .filter(
-                cluster_id=cluster_id,
-                bucket=kind.bucket,
-                namespace=namespace,
-                name=name,
-            )
-            .first()
-        )
-        if res is None:
-            raise errors.not_found(kind.qualified, name, kind.group, kind.plural)
-        if expect_revision is not None and res.mod_revision != expect_revision:
-            raise errors.conflict(
-                kind.qualified, name, group=kind.group, plural=kind.plural
-            )
+        previous = meta.get("resourceVersion", _UNSET)
         body = _stamp(obj, revision)
-        updated = Resource.objects.filter(
-            pk=res.pk, mod_revision=res.mod_revision
-        ).update(body=body, mod_revision=revision)
-        if updated != 1:  # another writer got there between the read and the write
-            raise errors.conflict(
-                kind.qualified, name, group=kind.group, plural=kind.plural
-            )
-        _log(cluster_id, revision, "MODIFIED", res, body)
+        sql = f"UPDATE {_KEYS} SET body = %s, mod_revision = %s WHERE {_KEY}"
+        params = [body, revision, cluster_id, *key]
+        if expect_revision is not None:
+            sql += " AND mod_revision = %s"
+            params.append(expect_revision)
+        if _one(sql + " RETURNING id", params) is None:
+            _unstamp(obj, previous)
+            raise _missing_or_conflict(cluster_id, kind, key)
+        _log(cluster_id, revision, "MODIFIED", key, body)
     return obj
 
 
@@ -291,37 +346,32 @@ def delete(
     expect_uid: str = "",
 ) -> dict:
     """Remove a key; the DELETED event carries the last state at the deletion revision."""
-    namespace = _ns(kind, namespace)
+    key = (kind.bucket, _ns(kind, namespace), name)
     with transaction.atomic():
         revision = _bump_revision(cluster_id)  # same lock order as create
-        res = (
-            Resource.objects.select_for_update()
-            .filter(
-                cluster_id=cluster_id,
-                bucket=kind.bucket,
-                namespace=namespace,
-                name=name,
-            )
-            .first()
+        row = _one(
+            f"SELECT id, uid, mod_revision, body FROM {_KEYS} WHERE {_KEY}",
+            [cluster_id, *key],
         )
-        if res is None:
+        if row is None:
             raise errors.not_found(kind.qualified, name, kind.group, kind.plural)
-        if expect_uid and res.uid != expect_uid:
+        pk, uid, mod_revision, old_body = row
+        if expect_uid and uid != expect_uid:
             raise errors.conflict(
                 kind.qualified,
                 name,
-                f"Precondition failed: UID in precondition: {expect_uid}, UID in object meta: {res.uid}",
+                f"Precondition failed: UID in precondition: {expect_uid}, UID in object meta: {uid}",
                 kind.group,
                 kind.plural,
             )
-        if expect_revision is not None and res.mod_revision != expect_revision:
+        if expect_revision is not None and mod_revision != expect_revision:
             raise errors.conflict(
                 kind.qualified, name, group=kind.group, plural=kind.plural
             )
-        obj = json.loads(res.body)
+        obj = loads(old_body)
         body = _stamp(obj, revision)
-        Resource.objects.filter(pk=res.pk).delete()
-        _log(cluster_id, revision, "DELETED", res, body)
+        _execute(f"DELETE FROM {_KEYS} WHERE id = %s", [pk])
+        _log(cluster_id, revision, "DELETED", key, body)
     return obj
 
 
@@ -329,29 +379,39 @@ def events_since(
     cluster_id: int, revision: int, buckets: Iterable[str] | None = None, limit: int = 0
 ) -> list[WatchEvent]:
     """Every write after `revision`, in order; 410 Gone when the log was compacted past it."""
-    compacted = Cluster.objects.values_list("compacted_revision", flat=True).get(
-        pk=cluster_id
+    row = _one(
+        f"SELECT compacted_revision FROM {_CLUSTERS} WHERE id = %s", [cluster_id]
     )
+    if row is None:
+        raise Cluster.DoesNotExist(f"cluster {cluster_id} does not exist")
+    compacted = row[0]
     if revision < compacted:
         raise errors.gone(f"too old resource version: {revision} ({compacted})")
-    qs = ResourceEvent.objects.filter(cluster_id=cluster_id, revision__gt=revision)
-    if buckets is not None:
-        qs = qs.filter(bucket__in=list(buckets))
-    qs = qs.order_by("revision").values_list(
-        "revision", "type", "bucket", "namespace", "name", "body"
+    sql = (
+        f"SELECT revision, type, bucket, namespace, name, body FROM {_LOG} "
+        "WHERE cluster_id = %s AND revision > %s"
     )
+    params: list = [cluster_id, revision]
+    if buckets is not None:
+        wanted = list(buckets)
+        if not wanted:
+            return []
+        sql += f" AND bucket IN ({', '.join(['%s'] * len(wanted))})"
+        params += wanted
+    sql += " ORDER BY revision"
     if limit:
-        qs = qs[:limit]
-    return [WatchEvent(*row) for row in qs]
+        sql += " LIMIT %s"
+        params.append(limit)
+    return [WatchEvent(*row) for row in _query(sql, params)]
 
 
 def changed_buckets(cluster_id: int, after: int) -> set[str]:
     """The buckets written since `after` (what woke a tick)."""
-    return set(
-        ResourceEvent.objects.filter(cluster_id=cluster_id, revision__gt=after)
-        .values_list("bucket", flat=True)
-        .distinct()
+    rows = _query(
+        f"SELECT DISTINCT bucket FROM {_LOG} WHERE cluster_id = %s AND revision > %s",
+        [cluster_id, after],
     )
+    return {bucket for (bucket,) in rows}
 
 
 def compact(cluster_id: int, keep: int | None = None) -> int:
@@ -440,25 +500,76 @@ def keyspace(cluster_id: int, prefix: str = "/registry/") -> list[dict]:
 
 def list_buckets(cluster_id: int, kinds_by_bucket: dict[str, Kind]) -> tuple[dict, int]:
     """Every object of several kinds in one read, as informers' initial lists see them:
-    ({bucket: [objects in key order]}, the revision they were read at)."""
-    with transaction.atomic():
-        revision = current_revision(cluster_id)
-        rows = (
-            Resource.objects.filter(
-                cluster_id=cluster_id, bucket__in=list(kinds_by_bucket)
-            )
-            .order_by("bucket", "namespace", "name")
-            .values_list("bucket", "body")
-        )
-        out: dict[str, list[dict]] = {bucket: [] for bucket in kinds_by_bucket}
-        for bucket, body in rows.iterator(chunk_size=2000):
-            out[bucket].append(json.loads(body))
+    ({bucket: [objects in key order]}, the revision they were read at, or before)."""
+    revision = current_revision(cluster_id)
+    buckets = list(kinds_by_bucket)
+    out: dict[str, list[dict]] = {bucket: [] for bucket in buckets}
+    rows = _query(
+        f"SELECT bucket, body FROM {_KEYS} WHERE cluster_id = %s "
+        f"AND bucket IN ({', '.join(['%s'] * len(buckets))}) "
+        "ORDER BY bucket, namespace, name",
+        [cluster_id, *buckets],
+    )
+    for bucket, body in rows:
+        out[bucket].append(loads(body))
     return out, revision
+
+
+def read_many(
+    cluster_id: int, wanted: list[tuple[Kind, str | None, str | None]]
+) -> list[list[dict]]:
+    """Several reads in one query: for each (kind, namespace or None, name or None) the
+    objects at that key or under that prefix, in key order (admission's lookups)."""
+    clauses, params = [], [cluster_id]
+    for kind, namespace, name in wanted:
+        clause = "(bucket = %s"
+        params.append(kind.bucket)
+        if namespace is not None:
+            clause += " AND namespace = %s"
+            params.append(_ns(kind, namespace))
+        if name is not None:
+            clause += " AND name = %s"
+            params.append(name)
+        clauses.append(clause + ")")
+    rows = _query(
+        f"SELECT bucket, namespace, name, body FROM {_KEYS} WHERE cluster_id = %s "
+        f"AND ({' OR '.join(clauses)}) ORDER BY bucket, namespace, name",
+        params,
+    )
+    out: list[list[dict]] = [[] for _ in wanted]
+    for bucket, ns, name, body in rows:
+        for i, (kind, namespace, wanted_name) in enumerate(wanted):
+            if (
+                kind.bucket == bucket
+                and (namespace is None or _ns(kind, namespace) == ns)
+                and (wanted_name is None or wanted_name == name)
+            ):
+                out[i].append(loads(body))  # each answer its own copy
+    return out
 
 
 def count_keys(cluster_id: int, buckets: Iterable[str] | None = None) -> int:
     """How many keys a cluster holds (in some buckets), for quota admission."""
-    qs = Resource.objects.filter(cluster_id=cluster_id)
+    return count_keys_by_bucket(cluster_id, buckets, ())[0]
+
+
+def count_keys_by_bucket(
+    cluster_id: int, buckets: Iterable[str] | None, also: Iterable[str]
+) -> tuple[int, ...]:
+    """In one query: the keys in `buckets` (all when None), then the keys in each of
+    `also` (which should be among `buckets`)."""
+    also = list(also)
+    columns = ["COUNT(*)"] + [
+        "COALESCE(SUM(CASE WHEN bucket = %s THEN 1 ELSE 0 END), 0)" for _ in also
+    ]
+    sql = f"SELECT {', '.join(columns)} FROM {_KEYS} WHERE cluster_id = %s"
+    params: list = [*also, cluster_id]
     if buckets is not None:
-        qs = qs.filter(bucket__in=list(buckets))
-    return qs.count()
+        wanted = list(buckets)
+        sql += (
+            f" AND bucket IN ({', '.join(['%s'] * len(wanted))})"
+            if wanted
+            else " AND 1 = 0"
+        )
+        params += wanted
+    return tuple(int(n) for n in _one(sql, params))

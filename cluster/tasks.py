@@ -7,6 +7,7 @@ runs `wake_due_clusters` to wake clusters whose next timer has come due.
 from __future__ import annotations
 
 import contextlib
+import functools
 import logging
 import time
 
@@ -16,22 +17,46 @@ from django.conf import settings
 from django.db.models import F, Value
 from django.db.models.functions import Greatest
 
+from cluster import layer_sender
 from cluster.models import Cluster
 
 log = logging.getLogger(__name__)
 QUEUED_TTL = 10  # seconds a "tick queued" mark lives, in case its task is lost
 
 
-def _redis():
-    return redis.Redis.from_url(settings.REDIS_URL, socket_timeout=2)
+@functools.lru_cache(maxsize=4)
+def _client(url: str) -> redis.Redis:
+    # One pooled client per URL, reused by every write (redis-py's pool is thread-safe
+    # and starts afresh in a forked child).
+    return redis.Redis.from_url(url, socket_timeout=2)
+
+
+def _redis() -> redis.Redis:
+    return _client(settings.REDIS_URL)
 
 
 def wake_cluster(cluster_id: int) -> None:
     """Queue a tick unless one is already queued or this write came from a tick."""
+    if _in_own_tick(cluster_id):
+        return
+    _queue_tick(cluster_id)
+
+
+def wake_cluster_soon(cluster_id: int) -> None:
+    """`wake_cluster` off the caller's path: the Redis round trip runs on the sender
+    thread, once for every write of a cluster that came while it waited."""
+    if _in_own_tick(cluster_id):
+        return
+    layer_sender.call(f"wake:{cluster_id}", functools.partial(_queue_tick, cluster_id))
+
+
+def _in_own_tick(cluster_id: int) -> bool:
     from cluster.engine.tick import in_tick
 
-    if in_tick.get() == cluster_id:
-        return
+    return in_tick.get() == cluster_id
+
+
+def _queue_tick(cluster_id: int) -> None:
     try:
         if not _redis().set(
             f"kubelab:tick-queued:{cluster_id}", 1, nx=True, ex=QUEUED_TTL

@@ -12,10 +12,10 @@ import contextvars
 import logging
 from typing import TypedDict
 
-from asgiref.sync import async_to_sync
-from channels.layers import get_channel_layer
+from cluster import layer_sender
 
 log = logging.getLogger(__name__)
+MAX_CALLS = 200  # calls one message carries, for the diagram's pulses
 
 
 class ClusterChanged(TypedDict):
@@ -58,32 +58,45 @@ def notify(
         held[cluster_id] = (max(last, revision), was_resync or resync)
         return
     if wake:
-        from cluster.tasks import wake_cluster
+        from cluster.tasks import wake_cluster_soon
 
-        wake_cluster(cluster_id)
-    layer = get_channel_layer()
-    if layer is None:
-        return
+        wake_cluster_soon(cluster_id)
     message: ClusterChanged = {
         "type": "cluster.changed",
         "revision": revision,
         "resync": resync,
     }
+    # Sent in the background: the write has committed and must not wait on Redis, and
+    # a nudge still queued for the cluster takes the newer revision instead.
     try:
-        async_to_sync(layer.group_send)(group_name(cluster_id), message)
-    except Exception as exc:  # a down Redis must not fail a committed write
+        layer_sender.post(group_name(cluster_id), message, _merge_nudges)
+    except Exception as exc:  # a broken layer must not fail a committed write
         log.warning("could not notify watchers of cluster %s: %s", cluster_id, exc)
+
+
+def _merge_nudges(queued: ClusterChanged, new: ClusterChanged) -> ClusterChanged:
+    return {
+        "type": "cluster.changed",
+        "revision": max(queued["revision"], new["revision"]),
+        "resync": queued["resync"] or new["resync"],
+    }
 
 
 def publish_calls(cluster_id: int, calls: list[dict]) -> None:
     """The API calls one tick made ({caller, verb, resource, namespace, name, code}),
     for the diagram's pulses along the real paths."""
-    layer = get_channel_layer()
-    if layer is None:
-        return
     try:
-        async_to_sync(layer.group_send)(
-            group_name(cluster_id), {"type": "cluster.calls", "calls": calls}
+        layer_sender.post(
+            group_name(cluster_id),
+            {"type": "cluster.calls", "calls": calls[-MAX_CALLS:]},
+            _merge_calls,
         )
     except Exception as exc:  # animation is best effort; the state itself is in the log
         log.warning("could not publish calls of cluster %s: %s", cluster_id, exc)
+
+
+def _merge_calls(queued: dict, new: dict) -> dict:
+    return {
+        "type": "cluster.calls",
+        "calls": (queued["calls"] + new["calls"])[-MAX_CALLS:],
+    }

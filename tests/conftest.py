@@ -33,6 +33,16 @@ def redis_server():
         yield settings.REDIS_URL
 
 
+@pytest.fixture(autouse=True)
+def _no_nudges_in_flight():
+    """Nudges go out in the background; one test's must not reach the next one's
+    listeners (cluster ids repeat between tests)."""
+    yield
+    from cluster import layer_sender
+
+    layer_sender.flush()
+
+
 def free_port() -> int:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))

@@ -49,6 +49,14 @@ SYSTEM_PRIORITY_CLASSES = {
 }
 
 
+# What the mutating plugins list for a create of each kind, so the API server can fetch
+# it all in one read: {(apiVersion, kind): (listed kind, ...)}.
+READS = {
+    ("v1", "Pod"): ("LimitRange", "ServiceAccount", "PriorityClass"),
+    ("v1", "PersistentVolumeClaim"): ("StorageClass",),
+}
+
+
 @dataclass
 class AdmissionContext:
     """What the plugins may read: the clock, randomness and a lister of cluster objects."""

@@ -81,6 +81,7 @@ class ApiServer:
         limit: int = 0,
         continue_token: str = "",
         decode: bool = True,
+        name_prefix: str = "",
     ) -> store.ListResult:
         self._begin("list", kind, namespace, "", write=False)
         try:
@@ -105,6 +106,7 @@ class ApiServer:
             limit,
             continue_token,
             decode,
+            name_prefix,
         )
 
     def list_all(self, kind: Kind) -> list[dict]:
@@ -112,12 +114,16 @@ class ApiServer:
 
     def list_many(self, wanted: list[Kind]) -> dict[str, list[dict]]:
         """Every object of several kinds in one read (an informer factory's first list)."""
+        return self.list_many_at(wanted)[0]
+
+    def list_many_at(self, wanted: list[Kind]) -> tuple[dict[str, list[dict]], int]:
+        """`list_many` and the revision to watch from so as to miss nothing after it."""
         for kind in wanted:
             self._begin("list", kind, None, "", write=False)
-        by_bucket, _revision = store.list_buckets(
+        by_bucket, revision = store.list_buckets(
             self.cluster_id, {kind.bucket: kind for kind in wanted}
         )
-        return {kind.kind: by_bucket[kind.bucket] for kind in wanted}
+        return {kind.kind: by_bucket[kind.bucket] for kind in wanted}, revision
 
     def events_since(self, revision: int, buckets=None) -> list[store.WatchEvent]:
         self._check_plane(write=False)
@@ -152,11 +158,14 @@ class ApiServer:
         )
         if not kind.stored:
             raise errors.method_not_allowed(f"{kind.plural} cannot be created directly")
+        prefetched = self._admission_reads(kind, meta.get("namespace"))
         if kind.namespaced:
-            self._check_namespace_open(kind, meta["namespace"], meta.get("name", ""))
+            self._check_namespace_open(
+                kind, meta["namespace"], meta.get("name", ""), prefetched
+            )
         metadata.prepare_create(obj, kind, self.now, self.rng)
         apply_defaults(obj)
-        admission.mutate(obj, self._admission_context(kind, obj))
+        admission.mutate(obj, self._admission_context(kind, obj, prefetched))
         self._validate(kind, obj, None)
         if kind.kind == "Service":
             services = self.list(kinds.by_kind("Service")).items or []
@@ -378,22 +387,47 @@ class ApiServer:
         except kinds.UnknownKind as exc:
             raise errors.ApiError(404, "NotFound", str(exc)) from None
 
-    def _check_namespace_open(self, kind: Kind, namespace: str, name: str) -> None:
-        ns_kind = kinds.by_kind("Namespace")
-        try:
-            ns = store.get(self.cluster_id, ns_kind, None, namespace)
-        except errors.ApiError:
-            ns = None
-        admission.check_namespace(ns, kind, namespace, name)
-
-    def _admission_context(self, kind: Kind, obj: dict):
-        return admission.AdmissionContext(
-            now=self.now,
-            rng=self.rng,
-            lister=lambda kind_name, namespace=None: (
-                self.list(kinds.by_kind(kind_name), namespace).items or []
-            ),
+    def _admission_reads(self, kind: Kind, namespace: str | None) -> dict:
+        """What admission of a create will read, fetched in one query:
+        {("Namespace", None, name) or (kind name, namespace): [objects]}."""
+        wanted: list[tuple[str, str | None, str | None]] = []
+        if kind.namespaced:
+            wanted.append(("Namespace", None, namespace))
+        wanted += [
+            (name, namespace if kinds.by_kind(name).namespaced else None, None)
+            for name in admission.READS.get((kind.api_version, kind.kind), ())
+        ]
+        if not wanted:
+            return {}
+        answers = store.read_many(
+            self.cluster_id, [(kinds.by_kind(k), ns, name) for k, ns, name in wanted]
         )
+        return dict(zip(wanted, answers, strict=True))
+
+    def _check_namespace_open(
+        self, kind: Kind, namespace: str, name: str, prefetched: dict
+    ) -> None:
+        found = prefetched.get(("Namespace", None, namespace))
+        if found is None:
+            ns_kind = kinds.by_kind("Namespace")
+            try:
+                found = [store.get(self.cluster_id, ns_kind, None, namespace)]
+            except errors.ApiError:
+                found = []
+        admission.check_namespace(found[0] if found else None, kind, namespace, name)
+
+    def _admission_context(self, kind: Kind, obj: dict, prefetched: dict):
+        def lister(kind_name: str, namespace: str | None = None) -> list[dict]:
+            listed = kinds.by_kind(kind_name)
+            answer = prefetched.get(
+                (kind_name, namespace if listed.namespaced else None, None)
+            )
+            if answer is None:
+                return self.list(listed, namespace).items or []
+            self._begin("list", listed, namespace, "", write=False)
+            return answer
+
+        return admission.AdmissionContext(now=self.now, rng=self.rng, lister=lister)
 
     def _validate(self, kind: Kind, obj: dict, old: dict | None) -> None:
         causes = validation.validate(obj, old)

@@ -8,6 +8,8 @@ words it, so kubectl prints `exceeded quota: ...`.
 
 from __future__ import annotations
 
+import functools
+
 from django.conf import settings
 
 from cluster import kinds, store
@@ -31,10 +33,13 @@ def limits() -> dict[str, int]:
     }
 
 
-def _counted_buckets() -> list[str]:
-    return sorted(
-        {k.bucket for k in kinds.KINDS if k.stored and k.kind not in UNCOUNTED}
-        - {k.bucket for k in kinds.KINDS if k.kind in UNCOUNTED}
+@functools.cache
+def _counted_buckets() -> tuple[str, ...]:
+    return tuple(
+        sorted(
+            {k.bucket for k in kinds.KINDS if k.stored and k.kind not in UNCOUNTED}
+            - {k.bucket for k in kinds.KINDS if k.kind in UNCOUNTED}
+        )
     )
 
 
@@ -44,13 +49,14 @@ def admit_create(cluster_id: int, kind: Kind, obj: dict) -> None:
         return
     limit = limits()
     name = (obj.get("metadata") or {}).get("name", "")
-    if kind.kind == "Pod":
-        used = store.count_keys(cluster_id, [kind.bucket])
-        if used >= limit["pods"]:
-            raise exceeded(kind, name, "pods", used, limit["pods"])
-    used = store.count_keys(cluster_id, _counted_buckets())
-    if used >= limit["objects"]:
-        raise exceeded(kind, name, "count/objects", used, limit["objects"])
+    # One query counts both: every counted key, and the pods among them.
+    used_objects, used_pods = store.count_keys_by_bucket(
+        cluster_id, _counted_buckets(), [kinds.by_kind("Pod").bucket]
+    )
+    if kind.kind == "Pod" and used_pods >= limit["pods"]:
+        raise exceeded(kind, name, "pods", used_pods, limit["pods"])
+    if used_objects >= limit["objects"]:
+        raise exceeded(kind, name, "count/objects", used_objects, limit["objects"])
 
 
 def exceeded(kind: Kind, name: str, resource: str, used: int, hard: int):

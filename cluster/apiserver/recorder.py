@@ -34,8 +34,13 @@ def _same_occurrence(event: dict, action: RecordEvent) -> bool:
 def record(api, action: RecordEvent) -> dict:
     """Create the Event, or bump the count of the one it repeats."""
     namespace = action.involved.namespace or "default"
+    # The events this recorder wrote about the object are named `<object>.<hex>`: a
+    # key-range read finds them without decoding every event in the namespace.
     existing = api.list(
-        EVENT, namespace, field_selector=f"involvedObject.name={action.involved.name}"
+        EVENT,
+        namespace,
+        field_selector=f"involvedObject.name={action.involved.name}",
+        name_prefix=f"{action.involved.name}.",
     ).items
     for event in existing or []:
         if _same_occurrence(event, action):

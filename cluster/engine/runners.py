@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 
 from cluster import scheduler
 from cluster.controllers import WORKLOAD_CONTROLLERS, apiserver_endpoints
-from cluster.engine.world import kubelet_objects, machine_dict
+from cluster.engine.world import RecordingView, kubelet_objects, machine_dict
 from cluster.nodes import kubelet, proxy
 
 # kube-controller-manager's controllers in the order one pass runs them.
@@ -29,6 +29,12 @@ _MODULES = {
 }
 
 
+# Components whose memory only records what their run computed from the view (not state
+# that the next run builds on), so a run that asked for nothing may be skipped even when
+# it rewrote its memory.
+MEMORY_IS_OUTPUT = frozenset({"kube-proxy"})
+
+
 @dataclass
 class Step:
     actions: list = field(default_factory=list)
@@ -41,14 +47,23 @@ def _earliest(*times):
     return min(future) if future else None
 
 
-def run_controllers(modules, view: dict, now: float, rng) -> Step:
+def run_controllers(modules, view: dict, now: float, rng, quiet=None, owner="") -> Step:
+    """Each controller's sync over the view; with `quiet` (a `QuietRuns`), a controller
+    whose last run in this tick asked for nothing is skipped until what it read changes."""
     step = Step()
     for name in modules:
+        key = (owner, name)
+        if quiet is not None and quiet.can_skip(key):
+            continue  # its earlier next_wake is already counted
         module = _MODULES[name]
-        step.actions += module.sync(view, now, rng)
+        seen = RecordingView(view)
+        actions = module.sync(seen, now, rng)
+        step.actions += actions
         wake = getattr(module, "next_wake", None)
         if wake is not None:
-            step.next_wake = _earliest(step.next_wake, wake(view, now))
+            step.next_wake = _earliest(step.next_wake, wake(seen, now))
+        if quiet is not None:
+            quiet.note(key, not actions, seen.read)
     return step
 
 

@@ -8,7 +8,7 @@ import random
 import time
 from dataclasses import dataclass, field
 
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import Q
 
 from cluster import access, store, watch
@@ -17,7 +17,7 @@ from cluster.apiserver.plane import plane_state
 from cluster.controllers import leaderelection
 from cluster.engine import runners
 from cluster.engine.apply import apply_all
-from cluster.engine.world import load_view, machine_dict
+from cluster.engine.world import QuietRuns, RecordingView, View, machine_dict
 from cluster.models import Cluster, Component
 from cluster.simtime import parse_rfc3339
 from cluster.templates import CONTROL_PLANE
@@ -37,6 +37,8 @@ LEADER_ELECTED = (
     "kube-scheduler",
 )
 MAX_PASSES = 25
+# These run controllers, each skipped on its own when its inputs stand still.
+_SKIPPED_BY_CONTROLLER = ("kube-controller-manager", "cloud-controller-manager")
 TIMER_SLACK = 1.0  # sim seconds a timer may wait to share a tick
 MAX_CALLS_PUBLISHED = 200  # per tick, for the diagram's pulses
 LEASE_SECONDS = 10.0  # wall seconds a tick holds its cluster; each pass extends it
@@ -55,6 +57,7 @@ class TickReport:
     refused: int = 0
     next_timer: float | None = None
     calls: list = field(default_factory=list)
+    finished: bool = False  # saved, and the tick lease released
 
 
 def _take_lease(cluster_id: int) -> bool:
@@ -81,12 +84,15 @@ def tick(cluster_id: int, now: float | None = None) -> TickReport | None:
     if not _take_lease(cluster_id):
         return None
     token = in_tick.set(cluster_id)
+    report = None
     try:
         with watch.batched():
-            return _tick(Cluster.objects.get(pk=cluster_id), now)
+            report = _tick(Cluster.objects.get(pk=cluster_id), now)
+            return report
     finally:
         in_tick.reset(token)
-        _release_lease(cluster_id)
+        if report is None or not report.finished:  # `_finish` releases it otherwise
+            _release_lease(cluster_id)
 
 
 def _running(components, kind):
@@ -127,12 +133,16 @@ def _tick(cluster: Cluster, now: float | None) -> TickReport:
         return api
 
     wakes: list[float | None] = []
-    leaders = _elect_leaders(components, api_as, now, wakes)
+    renew_by: list[float] = []  # leaders' renew deadlines: any tick before them will do
+    leaders = _elect_leaders(components, api_as, now, wakes, renew_by)
+    view = View(api_as("kube-apiserver"))
+    quiet = QuietRuns(view)
     for _ in range(MAX_PASSES):
         report.passes += 1
-        _extend_lease(cluster.pk)
+        if report.passes > 1:
+            _extend_lease(cluster.pk)
+            view.catch_up()  # writes from outside the tick, or refused ones' rivals
         written = 0
-        view = load_view(api_as("kube-apiserver"))
         for kind in ORDER:
             for component in _running(components, kind):
                 if kind in LEADER_ELECTED and leaders.get(kind) != component.pk:
@@ -142,7 +152,11 @@ def _tick(cluster: Cluster, now: float | None) -> TickReport:
                     and component is not _running(components, kind)[0]
                 ):
                     continue  # one reconciler pass serves every API server
-                step = _run(component, view, now, rng, components)
+                if quiet.can_skip(component.pk, component.memory):
+                    continue  # same inputs as a run that asked for nothing
+                before = component.memory
+                seen = RecordingView(view.objects)
+                step = _run(component, seen, now, rng, components, quiet)
                 if step.memory is not None:
                     component.memory = step.memory
                 landed, refused = apply_all(
@@ -152,15 +166,45 @@ def _tick(cluster: Cluster, now: float | None) -> TickReport:
                 report.refused += refused
                 wakes.append(step.next_wake)
                 if landed:
-                    view = load_view(api_as("kube-apiserver"))
+                    view.catch_up()
+                quiet.note(
+                    component.pk,
+                    kind not in _SKIPPED_BY_CONTROLLER
+                    and not step.actions
+                    and (
+                        step.memory is None
+                        or step.memory == before
+                        or kind in runners.MEMORY_IS_OUTPUT
+                    ),
+                    seen.read,
+                    component.memory,
+                )
         report.writes += written
         if not written:
             break
-    next_timer = coalesce([w for w in wakes if w is not None and w > now])
+    next_timer = next_tick(
+        [w for w in wakes if w is not None and w > now],
+        [d for d in renew_by if d > now],
+    )
     if report.passes >= MAX_PASSES:
         next_timer = now + 0.1  # still busy: come back almost at once
     _finish(cluster, components, remembered, report, next_timer)
     return report
+
+
+def next_tick(wakes: list[float], deadlines: list[float]) -> float | None:
+    """The next tick for `wakes` (see `coalesce`), brought forward to the earliest
+    deadline only when no tick would otherwise come before it.
+
+    A deadline is work that any tick may do, such as a leader renewing its Lease (it
+    renews on every tick at least RETRY_PERIOD after the last renewal), so it rides on
+    the kubelets' heartbeats instead of costing a tick of its own.
+    """
+    chosen = coalesce(wakes)
+    due = [d for d in deadlines if chosen is None or d < chosen]
+    if due:
+        chosen = coalesce([*wakes, min(due)])
+    return chosen
 
 
 def coalesce(wakes: list[float]) -> float | None:
@@ -182,11 +226,13 @@ def _caller_name(component: Component) -> str:
     return component.kind
 
 
-def _run(component, view, now, rng, components) -> runners.Step:
+def _run(component, view, now, rng, components, quiet) -> runners.Step:
     memory = dict(component.memory or {})
     match component.kind:
         case "kube-controller-manager":
-            return runners.run_controllers(runners.CONTROLLER_MANAGER, view, now, rng)
+            return runners.run_controllers(
+                runners.CONTROLLER_MANAGER, view, now, rng, quiet, component.pk
+            )
         case "cloud-controller-manager":
             cloud_view = {
                 **view,
@@ -195,7 +241,12 @@ def _run(component, view, now, rng, components) -> runners.Step:
                 ],
             }
             return runners.run_controllers(
-                runners.CLOUD_CONTROLLER_MANAGER, cloud_view, now, rng
+                runners.CLOUD_CONTROLLER_MANAGER,
+                cloud_view,
+                now,
+                rng,
+                quiet,
+                component.pk,
             )
         case "kube-scheduler":
             revision = memory.get("revision", 0)
@@ -230,7 +281,7 @@ def _run(component, view, now, rng, components) -> runners.Step:
     return runners.Step()
 
 
-def _elect_leaders(components, api_as, now, wakes) -> dict[str, int]:
+def _elect_leaders(components, api_as, now, wakes, renew_by) -> dict[str, int]:
     """Each leader-elected kind's running instances contend for its Lease in kube-system."""
     from cluster import kinds
     from cluster.apiserver import errors
@@ -265,38 +316,59 @@ def _elect_leaders(components, api_as, now, wakes) -> dict[str, int]:
             if leads:
                 leaders[kind] = component.pk
                 component.memory["leading"] = True
-            wakes.append(_election_wake(lease, identity, now, leads))
+            if leads and lease:
+                renew_by.append(_renew_deadline(lease, now))
+            else:
+                wakes.append(leaderelection.next_wake(lease, identity, now))
         for component in components:
             if component.kind == kind and leaders.get(kind) != component.pk:
                 component.memory = {**(component.memory or {}), "leading": False}
     return leaders
 
 
-def _election_wake(lease, identity, now, leads) -> float | None:
+def _renew_deadline(lease: dict, now: float) -> float:
     """A leader renews on the ticks that happen anyway, and at the latest just before its
     renew deadline; renewing every 2 s retry period would keep every cluster busy."""
-    if leads and lease:
-        renewed = parse_rfc3339((lease.get("spec") or {}).get("renewTime")) or now
-        return renewed + leaderelection.RENEW_DEADLINE
-    return leaderelection.next_wake(lease, identity, now)
+    renewed = parse_rfc3339((lease.get("spec") or {}).get("renewTime")) or now
+    return renewed + leaderelection.RENEW_DEADLINE
+
+
+def _save_components(changed: list[Component]) -> None:
+    """One statement for every component whose memory or leadership changed (the ORM
+    spends longer building such an update than the database spends running it)."""
+    memory = Component._meta.get_field("memory")
+    with connection.cursor() as cursor:
+        cursor.executemany(
+            f"UPDATE {Component._meta.db_table} SET memory = %s, leader = %s "
+            "WHERE id = %s",
+            [
+                (memory.get_db_prep_save(c.memory, connection), c.leader, c.pk)
+                for c in changed
+            ],
+        )
 
 
 def _finish(cluster, components, remembered, report, next_timer) -> None:
-    """Save what changed, then tell the diagram which calls this tick made."""
+    """Save what changed and release the tick lease, then tell the diagram which calls
+    this tick made."""
     report.next_timer = next_timer
-    with transaction.atomic():
-        for component in components:
-            leader = (
-                bool((component.memory or {}).get("leading"))
-                and component.kind in LEADER_ELECTED
-            )
-            if (component.memory, leader) != remembered[component.pk]:
-                Component.objects.filter(pk=component.pk).update(
-                    memory=component.memory, leader=leader
-                )
-        Cluster.objects.filter(pk=cluster.pk).update(
-            next_timer=next_timer, ticked_revision=store.current_revision(cluster.pk)
+    changed = []
+    for component in components:
+        component.leader = (
+            bool((component.memory or {}).get("leading"))
+            and component.kind in LEADER_ELECTED
         )
+        if (component.memory, component.leader) != remembered[component.pk]:
+            changed.append(component)
+    with transaction.atomic():
+        if changed:
+            _save_components(changed)
+        Cluster.objects.filter(pk=cluster.pk).update(
+            next_timer=next_timer,
+            ticked_revision=store.current_revision(cluster.pk),
+            tick_lease_until=0.0,
+        )
+    report.finished = True
     calls = [
         vars(call) for batch in report.calls for call in batch if call.verb != "list"
     ]

@@ -4,6 +4,7 @@ plus the machines as the cloud sees them."""
 from __future__ import annotations
 
 from cluster import kinds
+from cluster.apiserver import errors
 
 # The kinds the simulated components watch (their informers).
 WATCHED = (
@@ -45,14 +46,82 @@ def _kind(name: str):
 WATCHED_KINDS = {name: k for name in WATCHED if (k := _kind(name)) is not None}
 
 
+_KIND_OF_BUCKET = {k.bucket: name for name, k in WATCHED_KINDS.items()}
+
+
+def _typed(obj: dict, name: str) -> dict:
+    obj.setdefault("kind", name)
+    obj.setdefault("apiVersion", WATCHED_KINDS[name].api_version)
+    return obj
+
+
 def load_view(api) -> dict[str, list[dict]]:
     view = api.list_many(list(WATCHED_KINDS.values()))
     for name, items in view.items():
-        version = WATCHED_KINDS[name].api_version
         for obj in items:
-            obj.setdefault("kind", name)
-            obj.setdefault("apiVersion", version)
+            _typed(obj, name)
     return view
+
+
+def _key(obj: dict, name: str) -> tuple[str, str]:
+    """An object's store key (namespace, name); cluster-scoped keys have no namespace."""
+    meta = obj["metadata"]
+    namespaced = WATCHED_KINDS[name].namespaced
+    return (meta.get("namespace") or "") if namespaced else "", meta["name"]
+
+
+class View:
+    """What the components observe during one tick, the way an informer's cache follows
+    its watch: one list at the start, then only the watch log's changes are read and
+    decoded. `objects` is {kind: [objects in key order]}; components must not mutate it.
+    """
+
+    def __init__(self, api) -> None:
+        self._api = api
+        self.version = 0  # moves on whenever any kind changes
+        self.changed_at: dict[str, int] = {}  # kind -> version of its last change
+        self._load()
+
+    def _load(self) -> None:
+        listed, self.revision = self._api.list_many_at(list(WATCHED_KINDS.values()))
+        self._by_key = {
+            name: {_key(o, name): _typed(o, name) for o in items}
+            for name, items in listed.items()
+        }
+        self.objects = {
+            name: [keyed[k] for k in sorted(keyed)]
+            for name, keyed in self._by_key.items()
+        }
+        self.version += 1
+        self.changed_at = dict.fromkeys(self.objects, self.version)
+
+    def catch_up(self) -> set[str]:
+        """Apply every watched write after the view's revision; the kinds that changed."""
+        try:
+            events = self._api.events_since(self.revision, list(_KIND_OF_BUCKET))
+        except errors.ApiError as exc:
+            if exc.code != 410:
+                raise
+            self._load()  # compacted past the view: list again, as an informer does
+            return set(self.objects)
+        changed = set()
+        for event in events:
+            name = _KIND_OF_BUCKET[event.bucket]
+            key = (event.namespace, event.name)
+            if event.type == "DELETED":
+                self._by_key[name].pop(key, None)
+            else:
+                self._by_key[name][key] = _typed(event.object(), name)
+            changed.add(name)
+            self.revision = event.revision
+        if changed:
+            self.version += 1
+            self.objects = dict(self.objects)  # a new mapping; unchanged lists shared
+            for name in changed:
+                keyed = self._by_key[name]
+                self.objects[name] = [keyed[k] for k in sorted(keyed)]
+                self.changed_at[name] = self.version
+        return changed
 
 
 def machine_dict(machine) -> dict:
@@ -81,3 +150,75 @@ def kubelet_objects(view: dict) -> dict[str, dict]:
             data = {**(obj.get("data") or {}), **(obj.get("binaryData") or {})}
             out[f"{prefix}/{meta.get('namespace')}/{meta['name']}"] = data
     return out
+
+
+class RecordingView(dict):
+    """A view that notes which kinds a run reads from it (a whole-view read notes all)."""
+
+    def __init__(self, view: dict) -> None:
+        super().__init__(view)
+        self.read: set[str] = set()
+
+    def __getitem__(self, kind):
+        self.read.add(kind)
+        return super().__getitem__(kind)
+
+    def get(self, kind, default=None):
+        self.read.add(kind)
+        return super().get(kind, default)
+
+    def __contains__(self, kind) -> bool:
+        self.read.add(kind)
+        return super().__contains__(kind)
+
+    def _read_all(self) -> None:
+        self.read.update(super().keys())
+
+    def __iter__(self):
+        self._read_all()
+        return super().__iter__()
+
+    def keys(self):
+        self._read_all()
+        return super().keys()
+
+    def values(self):
+        self._read_all()
+        return super().values()
+
+    def items(self):
+        self._read_all()
+        return super().items()
+
+    def copy(self) -> dict:
+        self._read_all()
+        return dict(super().items())
+
+
+class QuietRuns:
+    """Runs in this tick that asked for nothing, with the kinds they read.
+
+    The clock stands still within a tick, so running one again before any kind it read
+    has changed (and with the same memory) would only repeat it: the tick skips it.
+    """
+
+    def __init__(self, view: View) -> None:
+        self._view = view
+        self._runs: dict = {}  # key -> (view version, kinds read, memory)
+
+    def can_skip(self, key, memory=None) -> bool:
+        run = self._runs.get(key)
+        if run is None:
+            return False
+        version, kinds_read, remembered = run
+        if remembered is not memory:
+            return False
+        changed_at = self._view.changed_at
+        return all(changed_at.get(kind, 0) <= version for kind in kinds_read)
+
+    def note(self, key, quiet: bool, kinds_read, memory=None) -> None:
+        """Record a run: skippable next time when `quiet` (it asked for nothing)."""
+        if quiet:
+            self._runs[key] = (self._view.version, frozenset(kinds_read), memory)
+        else:
+            self._runs.pop(key, None)
