@@ -130,11 +130,14 @@ def run_kubelet(
 
 
 def run_kube_proxy(node_name: str, view: dict, memory: dict, now: float) -> Step:
-    """Rebuild the node's service rules; a stopped kube-proxy keeps its stale ones."""
+    """Rebuild the node's service rules; a stopped kube-proxy keeps its stale ones.
+
+    Rules are saved only when the service table changes, so `synced_at` is when they
+    were last rewritten and a resting cluster writes nothing for its proxies."""
     rules = proxy.build_rules(
         node_name, view.get("Service", []), view.get("EndpointSlice", []), now
     )
-    if rules == memory.get("rules"):
+    if rules["services"] == (memory.get("rules") or {}).get("services"):
         return Step()
     return Step(memory={**memory, "rules": rules})
 

@@ -275,3 +275,26 @@ def test_the_kubernetes_service_endpoints_are_the_running_api_servers():
     )
     operations.fast_forward(cluster, 5)
     assert addresses() == [("172.18.0.2", 6443), ("172.18.0.4", 6443)]
+
+
+def test_kube_proxy_rules_are_rewritten_only_when_services_change():
+    cluster = new_cluster()
+    operations.fast_forward(cluster, 30)
+    proxy = component(cluster, "worker1", "kube-proxy")
+    synced = proxy.memory["rules"]["synced_at"]
+    operations.fast_forward(cluster, 30)  # heartbeats only
+    proxy.refresh_from_db()
+    assert proxy.memory["rules"]["synced_at"] == synced
+
+    service = {
+        "apiVersion": "v1",
+        "kind": "Service",
+        "metadata": {"name": "web"},
+        "spec": {"selector": {"app": "web"}, "ports": [{"port": 80}]},
+    }
+    api(cluster).create(service)
+    operations.fast_forward(cluster, 5)
+    proxy.refresh_from_db()
+    assert proxy.memory["rules"]["synced_at"] > synced
+    names = {(e["namespace"], e["name"]) for e in proxy.memory["rules"]["services"]}
+    assert ("default", "web") in names
