@@ -32,7 +32,12 @@ def delete_a_web_pod(diagram) -> None:
     pod.click()
     diagram.wait_for_selector(f"#inspector h3:has-text('{name}')")
     diagram.locator("#inspector button", has_text="Delete").click()
-    diagram.wait_for_selector(f".pod.st-terminating[data-name='{name}']")
+    # nginx exits within a second of SIGTERM, so Terminating may last less than a
+    # frame: wait until the pod is no longer a live one, terminating or gone.
+    diagram.wait_for_function(
+        "name => !document.querySelector(`.pod.st-ready[data-name='${name}']`)",
+        arg=name,
+    )
 
 
 def set_controller_manager(diagram, action: str, state: str) -> None:
