@@ -7,11 +7,11 @@ A field set is a set of paths; a path is a tuple of elements `("f", name)`,
 
 from __future__ import annotations
 
-import copy
 import json
 
 from cluster.apiserver.errors import ApiError, Cause
 from cluster.apiserver.patch import list_strategy
+from cluster.objects.clone import clone
 from cluster.simtime import rfc3339
 
 APPLY, UPDATE = "Apply", "Update"
@@ -191,7 +191,7 @@ def path_string(path: Path) -> str:
 def _merge(live, applied, kind: str, schema: tuple = ()):
     """The applied configuration merged into the live object."""
     if not isinstance(live, dict) or not isinstance(applied, dict):
-        return copy.deepcopy(applied)
+        return clone(applied)
     result = dict(live)
     for name, value in applied.items():
         if value is None:
@@ -212,7 +212,7 @@ def _merge(live, applied, kind: str, schema: tuple = ()):
                         None,
                     )
                     if at is None:
-                        merged.append(copy.deepcopy(item))
+                        merged.append(clone(item))
                     else:
                         merged[at] = _merge(merged[at], item, kind, (*schema, name))
                 result[name] = merged
@@ -268,7 +268,7 @@ def conflict_error(conflicts: list[tuple[dict, Path]]) -> ApiError:
 
 
 def _entries(obj: dict | None) -> list[dict]:
-    return copy.deepcopy(((obj or {}).get("metadata") or {}).get("managedFields") or [])
+    return clone(((obj or {}).get("metadata") or {}).get("managedFields") or [])
 
 
 def _entry(manager, operation, api_version, now, paths, subresource) -> dict:
@@ -333,7 +333,7 @@ def server_side_apply(
         conflicts += [(entry, p) for p in contested]
     if conflicts and not force:
         raise conflict_error(conflicts)
-    merged = _merge(copy.deepcopy(live or {}), applied, kind)
+    merged = _merge(clone(live or {}), applied, kind)
     others = set().union(
         *(
             from_fields_v1(e.get("fieldsV1"))
@@ -433,7 +433,7 @@ def record_update(
         kept = {p for p in owned if _exists(new, p)}
         if kept != owned:
             entry["fieldsV1"] = to_fields_v1(kept)
-    result = copy.deepcopy(new)
+    result = clone(new)
     if not manager:
         result.setdefault("metadata", {})["managedFields"] = [
             e for e in entries if e.get("fieldsV1")

@@ -8,7 +8,6 @@ web UI and every simulated component call these same methods.
 
 from __future__ import annotations
 
-import copy
 import random
 from dataclasses import dataclass, field
 
@@ -26,6 +25,7 @@ from cluster.apiserver.patch import json_merge
 from cluster.apiserver.plane import ALWAYS_UP, PlaneState
 from cluster.kinds import Kind
 from cluster.objects import selectors
+from cluster.objects.clone import clone
 
 # GuaranteedUpdate retries a read-modify-write this many times on a Conflict.
 _PATCH_RETRIES = 5
@@ -141,7 +141,7 @@ class ApiServer:
         if not isinstance(obj, dict):
             raise errors.bad_request("the body of the request must be a JSON object")
         kind = kind or self._kind_of(obj)
-        obj = copy.deepcopy(obj)
+        obj = clone(obj)
         meta = obj.setdefault("metadata", {})
         if not isinstance(meta, dict):
             raise errors.bad_request("metadata must be an object")
@@ -198,7 +198,7 @@ class ApiServer:
         if not isinstance(obj, dict):
             raise errors.bad_request("the body of the request must be a JSON object")
         kind = kind or self._kind_of(obj)
-        obj = copy.deepcopy(obj)
+        obj = clone(obj)
         meta = obj.setdefault("metadata", {})
         name = name or meta.get("name", "")
         namespace = self._ns(kind, namespace or meta.get("namespace"))
@@ -272,7 +272,7 @@ class ApiServer:
         self._begin(verb, kind, namespace, name, write=True)
         for attempt in range(_PATCH_RETRIES):
             old = store.get(self.cluster_id, kind, namespace, name)
-            new = apply_patch(copy.deepcopy(old))
+            new = apply_patch(clone(old))
             if not isinstance(new, dict):
                 raise errors.bad_request("the patch did not produce an object")
             new.setdefault("metadata", {})

@@ -6,12 +6,12 @@ applies compare-and-swap on `resourceVersion`.
 
 from __future__ import annotations
 
-import copy
 import random
 import uuid
 
 from cluster.apiserver import errors
 from cluster.kinds import Kind
+from cluster.objects.clone import clone
 from cluster.objects.names import generate_name
 from cluster.simtime import rfc3339
 
@@ -122,12 +122,12 @@ def prepare_update(new: dict, old: dict, kind: Kind, subresource: str = "") -> N
     if subresource == "status":
         status = new.get("status")
         new.clear()
-        new.update(copy.deepcopy(old))
+        new.update(clone(old))
         if status is not None:
             new["status"] = status
         return
     if kind.subresources and "status" in kind.subresources and "status" in old:
-        new["status"] = copy.deepcopy(old["status"])
+        new["status"] = clone(old["status"])
     elif kind.subresources and "status" in kind.subresources:
         new.pop("status", None)
     if "generation" in old_meta:
@@ -165,7 +165,7 @@ def plan_delete(
     Pods on a node terminate gracefully; objects with finalizers (or a Foreground/Orphan
     propagation) are marked with a deletionTimestamp and wait for their finalizers.
     """
-    obj = copy.deepcopy(obj)
+    obj = clone(obj)
     meta = obj["metadata"]
     fins = finalizers(obj)
     if propagation == "Foreground" and FOREGROUND not in fins:

@@ -7,10 +7,10 @@ honours the directives kubectl sends (`$patch`, `$setElementOrder/`, `$retainKey
 
 from __future__ import annotations
 
-import copy
 import json
 
 from cluster.apiserver.errors import ApiError, bad_request
+from cluster.objects.clone import clone
 
 STRATEGIC = "application/strategic-merge-patch+json"
 MERGE = "application/merge-patch+json"
@@ -83,7 +83,7 @@ def strategic_merge(original: dict, patch: dict, kind: str) -> dict:
             "the request body must be a JSON object for a strategic merge patch"
         )
     return _merge_map(
-        copy.deepcopy(original) if isinstance(original, dict) else {}, patch, kind, ()
+        clone(original) if isinstance(original, dict) else {}, patch, kind, ()
     )
 
 
@@ -193,8 +193,8 @@ def _reorder(items: list, order: list, key: str | None) -> list:
 def json_merge(original, patch):
     """RFC 7386: `null` deletes, objects merge, everything else replaces."""
     if not isinstance(patch, dict):
-        return copy.deepcopy(patch)
-    result = copy.deepcopy(original) if isinstance(original, dict) else {}
+        return clone(patch)
+    result = clone(original) if isinstance(original, dict) else {}
     for key, value in patch.items():
         if value is None:
             result.pop(key, None)
@@ -305,24 +305,24 @@ def json_patch(original, operations) -> dict:
         raise bad_request(
             "json: cannot unmarshal object into Go value of type jsonpatch.Patch"
         )
-    doc = copy.deepcopy(original)
+    doc = clone(original)
     try:
         for op in operations:
             name, path = op.get("op"), op.get("path")
             if name in ("add", "replace", "test") and "value" not in op:
                 raise _PatchFailed(f"{name} operation does not apply: missing value")
             if name == "add":
-                doc = _add(doc, path, copy.deepcopy(op["value"]))
+                doc = _add(doc, path, clone(op["value"]))
             elif name == "remove":
                 _remove(doc, path)
             elif name == "replace":
-                doc = _add(doc, path, copy.deepcopy(op["value"]), replace=True)
+                doc = _add(doc, path, clone(op["value"]), replace=True)
             elif name in ("move", "copy"):
                 source = op.get("from")
                 value = (
                     _remove(doc, source, name)
                     if name == "move"
-                    else copy.deepcopy(_get(doc, source, name))
+                    else clone(_get(doc, source, name))
                 )
                 doc = _add(doc, path, value)
             elif name == "test":

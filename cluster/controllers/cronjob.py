@@ -6,13 +6,13 @@ on the cluster clock; `spec.timeZone` is not simulated.
 
 from __future__ import annotations
 
-import copy
 import random
 from datetime import UTC, datetime, timedelta
 
 from cluster.actions import Action, Create, Delete, RecordEvent, UpdateStatus
 from cluster.controllers.job import finished
 from cluster.objects import pods as P
+from cluster.objects.clone import clone
 from cluster.simtime import parse_rfc3339, rfc3339
 
 COMPONENT = "cronjob-controller"
@@ -148,7 +148,7 @@ def build_job(cj: dict, scheduled: float) -> dict:
             },
             "ownerReferences": [P.owner_reference(cj)],
         },
-        "spec": copy.deepcopy(tmpl.get("spec") or {}),
+        "spec": clone(tmpl.get("spec") or {}),
     }
 
 
@@ -179,7 +179,7 @@ def _event(cj: dict, reason: str, message: str, type_: str = "Normal") -> Record
 
 def reconcile(cj: dict, jobs: list[dict], now: float) -> list[Action]:
     """Sync one CronJob: track its jobs, start the due one, trim history; status last."""
-    status = copy.deepcopy(cj.get("status") or {})
+    status = clone(cj.get("status") or {})
     active = status.get("active") or []
     mine = [j for j in jobs if P.is_controlled_by(j, cj)]
     actions: list[Action] = []

@@ -6,7 +6,6 @@ The default scheduler still binds the pods; the controller only creates them wit
 
 from __future__ import annotations
 
-import copy
 import random
 
 from cluster.actions import Action, UpdateStatus
@@ -14,6 +13,7 @@ from cluster.controllers.deployment_util import pod_template_hash
 from cluster.controllers.replicaset import create_pods, delete_pods, new_pod_names
 from cluster.objects import pods as P
 from cluster.objects import selectors
+from cluster.objects.clone import clone
 
 COMPONENT = "daemonset-controller"
 REVISION_LABEL = "controller-revision-hash"
@@ -103,7 +103,7 @@ def _term_matches(term: dict, node: dict) -> bool:
 
 def pod_template_for_node(ds: dict, node_name: str) -> dict:
     """The DaemonSet template with node-name affinity, tolerations and revision labels."""
-    template = copy.deepcopy(ds["spec"]["template"])
+    template = clone(ds["spec"]["template"])
     meta = template.setdefault("metadata", {})
     meta["labels"] = {
         **(meta.get("labels") or {}),

@@ -8,7 +8,6 @@ Deployment status, and last the Deployment's revision annotation.
 
 from __future__ import annotations
 
-import copy
 import random
 
 from cluster.actions import (
@@ -29,6 +28,7 @@ from cluster.controllers.deployment_rollout import (
 )
 from cluster.controllers.replicaset import claim_actions
 from cluster.objects import pods as P
+from cluster.objects.clone import clone
 from cluster.simtime import parse_rfc3339
 
 COMPONENT = "deployment-controller"
@@ -59,10 +59,10 @@ class Sync:
     """The working state of one Deployment sync: copies, pending writes and events."""
 
     def __init__(self, d: dict, rss: list[dict], pods: list[dict], now: float):
-        self.d = copy.deepcopy(d)
+        self.d = clone(d)
         self.d.setdefault("status", {})
         self.original = d
-        self.rss = [copy.deepcopy(r) for r in rss]
+        self.rss = [clone(r) for r in rss]
         self.pods = pods
         self.now = now
         self.created: list[dict] = []
@@ -141,14 +141,14 @@ class Sync:
 
     def _create_new_rs(self, olds: list[dict], new_revision: int) -> dict:
         d = self.d
-        template = copy.deepcopy(d["spec"]["template"])
+        template = clone(d["spec"]["template"])
         hash_ = U.pod_template_hash(template, d["status"].get("collisionCount"))
         labels = {
             **(template.get("metadata") or {}).get("labels", {}),
             U.HASH_LABEL: hash_,
         }
         template.setdefault("metadata", {})["labels"] = labels
-        selector = copy.deepcopy(d["spec"].get("selector") or {})
+        selector = clone(d["spec"].get("selector") or {})
         selector["matchLabels"] = {
             **(selector.get("matchLabels") or {}),
             U.HASH_LABEL: hash_,
@@ -229,7 +229,7 @@ def calculate_status(s: Sync, all_rss: list[dict], new_rs: dict | None) -> dict:
     status = {k: v for k, v in counts.items() if v}
     if d["status"].get("collisionCount") is not None:
         status["collisionCount"] = d["status"]["collisionCount"]
-    status["conditions"] = copy.deepcopy(d["status"].get("conditions") or [])
+    status["conditions"] = clone(d["status"].get("conditions") or [])
     if available >= U.replicas(d) - U.max_unavailable(d):
         s.set_condition(status, "Available", "True", AVAILABLE, "")
     else:

@@ -7,12 +7,12 @@ reproducible list of actions. `metadata.generateName` is still set on the pod.
 
 from __future__ import annotations
 
-import copy
 import random
 
 from cluster.actions import Action, Create, Delete, Patch, RecordEvent, UpdateStatus
 from cluster.objects import pods as P
 from cluster.objects import selectors
+from cluster.objects.clone import clone
 from cluster.objects.names import generate_name
 
 COMPONENT = "replicaset-controller"
@@ -165,7 +165,7 @@ def calculate_status(rs: dict, active: list[dict], now: float) -> dict:
     ):
         if value:
             status[key] = value
-    conditions = copy.deepcopy((rs.get("status") or {}).get("conditions") or [])
+    conditions = clone((rs.get("status") or {}).get("conditions") or [])
     # A ReplicaFailure set after a failed create is cleared once the count is right.
     if len(active) == _replicas(rs):
         conditions = P.remove_condition(conditions, REPLICA_FAILURE)

@@ -6,12 +6,12 @@ pod's `controller-revision-hash` label; ControllerRevision objects are not creat
 
 from __future__ import annotations
 
-import copy
 import random
 
 from cluster.actions import Action, Create, Delete, RecordEvent, UpdateStatus
 from cluster.controllers.deployment_util import pod_template_hash
 from cluster.objects import pods as P
+from cluster.objects.clone import clone
 
 COMPONENT = "statefulset-controller"
 POD_NAME_LABEL = "statefulset.kubernetes.io/pod-name"
@@ -87,7 +87,7 @@ def build_claims(sts: dict, ordinal: int) -> list[dict]:
                     "namespace": P.namespace(sts),
                     "labels": labels,
                 },
-                "spec": copy.deepcopy(tmpl.get("spec") or {}),
+                "spec": clone(tmpl.get("spec") or {}),
             }
         )
     return out

@@ -12,6 +12,7 @@ from django.db import connection, transaction
 from django.db.models import Q
 
 from cluster import access, store, watch
+from cluster.actions import Update
 from cluster.apiserver.core import ApiServer, Caller
 from cluster.apiserver.plane import plane_state
 from cluster.controllers import leaderelection
@@ -170,12 +171,7 @@ def _tick(cluster: Cluster, now: float | None) -> TickReport:
                 quiet.note(
                     component.pk,
                     kind not in _SKIPPED_BY_CONTROLLER
-                    and not step.actions
-                    and (
-                        step.memory is None
-                        or step.memory == before
-                        or kind in runners.MEMORY_IS_OUTPUT
-                    ),
+                    and _asked_nothing_more(step, before, kind),
                     seen.read,
                     component.memory,
                 )
@@ -190,6 +186,24 @@ def _tick(cluster: Cluster, now: float | None) -> TickReport:
         next_timer = now + 0.1  # still busy: come back almost at once
     _finish(cluster, components, remembered, report, next_timer)
     return report
+
+
+def _asked_nothing_more(step: runners.Step, before, kind: str) -> bool:
+    """Whether running the component again within this tick would only repeat itself.
+
+    True for a run that asked for nothing with its memory unchanged (or only its output
+    rewritten), and for one whose only writes renewed Leases: a heartbeat is periodic
+    work done for this instant, and the memory it moved records just that, so its own
+    renewal must not make it run again (a resting kubelet would run twice a tick)."""
+    if step.actions:
+        return all(_is_heartbeat(action) for action in step.actions)
+    return (
+        step.memory is None or step.memory == before or kind in runners.MEMORY_IS_OUTPUT
+    )
+
+
+def _is_heartbeat(action) -> bool:
+    return isinstance(action, Update) and action.obj.get("kind") == "Lease"
 
 
 def next_tick(wakes: list[float], deadlines: list[float]) -> float | None:

@@ -5,13 +5,12 @@ The owner of a cluster is its administrator; an instructor may read it but not w
 
 from __future__ import annotations
 
-import copy
-
 from cluster import access
 from cluster.apiserver import errors
 from cluster.k8sapi import bodies
 from cluster.k8sapi.context import RequestContext
 from cluster.k8sapi.responses import object_response
+from cluster.objects.clone import clone
 from cluster.simtime import rfc3339
 
 READ_VERBS = ("get", "list", "watch")
@@ -55,7 +54,7 @@ def access_review(request, ctx: RequestContext, kind):
             kind.group,
         )
     allowed, reason = _allowed(ctx, attributes.get("verb", ""))
-    result = copy.deepcopy(body)
+    result = clone(body)
     result.setdefault("metadata", {})["creationTimestamp"] = None
     result["status"] = {"allowed": allowed}
     if not allowed:

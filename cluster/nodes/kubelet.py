@@ -7,13 +7,13 @@ of its timers fires.
 
 from __future__ import annotations
 
-import copy
 from dataclasses import dataclass
 
 from cluster.actions import Action, Create, Delete, Ref, UpdateStatus
 from cluster.nodes import node_status, pod_status
 from cluster.nodes import runtime as rt
 from cluster.nodes.lifecycle import PodSync
+from cluster.objects.clone import clone
 from cluster.simtime import rfc3339
 
 
@@ -36,7 +36,7 @@ def sync(
     extra: dict,
 ) -> KubeletResult:
     """One pass of the kubelet of `node_name` at `now`."""
-    state = copy.deepcopy(runtime_state) if runtime_state else rt.new_state()
+    state = clone(runtime_state) if runtime_state else rt.new_state()
     for key, value in rt.new_state().items():
         state.setdefault(key, value)
     machine = {**machine, "name": node_name}

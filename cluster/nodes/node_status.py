@@ -251,22 +251,16 @@ def status_actions(
     """The node status post and transition events due now, and when to check again."""
     mem = state.setdefault("node", {})
     next_check = mem.get("status_checked", 0.0) + STATUS_UPDATE_PERIOD
+    status = node.get("status") or {}
     # The status loop is jittered; running it with the lease renewal that falls just
     # before keeps the node's two heartbeats in one tick.
     if now < next_check - STATUS_EARLY_OK:
-        return [], next_check
+        return [], _status_wake(status, state, runtime_down_since, next_check)
     mem["status_checked"] = now
-    status = node.get("status") or {}
     not_ready = ready_message(runtime_down_since, now)
     new_conds = conditions(status.get("conditions") or [], True, not_ready, now)
     new_status = {**status, "conditions": new_conds, "images": image_list(state)}
-    last_beat = max(
-        (
-            parse_rfc3339(c.get("lastHeartbeatTime")) or 0
-            for c in status.get("conditions") or []
-        ),
-        default=0,
-    )
+    last_beat = _last_heartbeat(status)
     changed = _comparable(new_status) != _comparable(status)
     actions: list = []
     if changed or now - last_beat >= STATUS_REPORT_PERIOD:
@@ -284,7 +278,38 @@ def status_actions(
                         ),
                     )
                 )
-    return actions, now + STATUS_UPDATE_PERIOD
+    posted = new_status if actions else status
+    return actions, _status_wake(
+        posted, state, runtime_down_since, now + STATUS_UPDATE_PERIOD
+    )
+
+
+def _status_wake(
+    status: dict, state: dict, runtime_down_since, next_check: float
+) -> float:
+    """When the status loop needs a tick of its own.
+
+    It checks every 10 s, but a check with nothing to report writes nothing. So it asks
+    for its own tick only when it has something to post (the runtime is down and the
+    Ready message moves with time, or the images changed) or the 5-minute report is
+    due; otherwise it runs on the Lease renewal's tick, every 10 s as well, which keeps
+    the node's two heartbeats from drifting into two ticks.
+    """
+    if runtime_down_since is not None or image_list(state) != (
+        status.get("images") or []
+    ):
+        return next_check
+    return max(next_check, _last_heartbeat(status) + STATUS_REPORT_PERIOD)
+
+
+def _last_heartbeat(status: dict) -> float:
+    return max(
+        (
+            parse_rfc3339(c.get("lastHeartbeatTime")) or 0
+            for c in status.get("conditions") or []
+        ),
+        default=0,
+    )
 
 
 def lease_actions(node: dict, lease: dict | None, now: float) -> tuple[list, float]:

@@ -5,12 +5,12 @@ Objects are plain API dicts. Functions here never mutate their arguments.
 
 from __future__ import annotations
 
-import copy
 import math
 
 from cluster import kinds
 from cluster.actions import Ref
 from cluster.objects import selectors
+from cluster.objects.clone import clone
 from cluster.simtime import parse_rfc3339
 
 PENDING, RUNNING, SUCCEEDED, FAILED, UNKNOWN = (
@@ -210,7 +210,7 @@ def pod_from_template(
         "apiVersion": "v1",
         "kind": "Pod",
         "metadata": metadata,
-        "spec": copy.deepcopy(template.get("spec") or {}),
+        "spec": clone(template.get("spec") or {}),
     }
 
 

@@ -298,3 +298,30 @@ def test_kube_proxy_rules_are_rewritten_only_when_services_change():
     assert proxy.memory["rules"]["synced_at"] > synced
     names = {(e["namespace"], e["name"]) for e in proxy.memory["rules"]["services"]}
     assert ("default", "web") in names
+
+
+@pytest.mark.parametrize("offset", [0.3, 7.9, 9.6])
+def test_a_resting_cluster_ticks_once_per_heartbeat_period(offset):
+    """Every kubelet's Lease renewal and node status check share one tick every 10 s,
+    also with a node that joined out of step (their two loops used to drift into two
+    ticks per period)."""
+    from cluster.engine.tick import tick
+    from cluster.simtime import parse_rfc3339
+
+    cluster = new_cluster()
+    operations.fast_forward(cluster, offset)
+    operations.add_machine(cluster, "worker")
+    api(cluster).create(deployment("web", 3))
+    cluster = operations.fast_forward(cluster, 120)
+    ticks, now, end = 0, cluster.next_timer, cluster.next_timer + 300
+    while now < end:
+        tick(cluster.pk, now)
+        ticks += 1
+        cluster.refresh_from_db()
+        now = cluster.next_timer
+
+    assert ticks <= 30  # 6 a sim minute
+    leases = api(cluster).list(by_kind("Lease"), "kube-node-lease").items
+    renewed = [parse_rfc3339(lease["spec"]["renewTime"]) for lease in leases]
+    assert len(renewed) == 4
+    assert all(now - t <= 11 for t in renewed)

@@ -7,10 +7,10 @@ object's metadata so kubectl can add NAMESPACE and LABELS.
 
 from __future__ import annotations
 
-import copy
 from collections.abc import Callable
 
 from cluster.kinds import Kind
+from cluster.objects.clone import clone
 
 from . import core, platform, pods, workloads
 
@@ -61,7 +61,7 @@ DEFAULT_PRINTER: Printer = (platform.DEFAULT_COLUMNS, platform.default_cells)
 
 def column_definitions(kind: Kind) -> list[dict]:
     """The `columnDefinitions` of a kind's Table."""
-    return copy.deepcopy(PRINTERS.get(kind.kind, DEFAULT_PRINTER)[0])
+    return clone(PRINTERS.get(kind.kind, DEFAULT_PRINTER)[0])
 
 
 def partial_object_metadata(obj: dict) -> dict:
@@ -69,7 +69,7 @@ def partial_object_metadata(obj: dict) -> dict:
     return {
         "kind": "PartialObjectMetadata",
         "apiVersion": TABLE_API_VERSION,
-        "metadata": copy.deepcopy(obj.get("metadata") or {}),
+        "metadata": clone(obj.get("metadata") or {}),
     }
 
 
@@ -82,7 +82,7 @@ def table_row(
     if kind.kind == "Pod" and (conditions := pods.conditions(obj)):
         row["conditions"] = conditions
     if include_object == INCLUDE_OBJECT:
-        row["object"] = copy.deepcopy(obj)
+        row["object"] = clone(obj)
     elif include_object != INCLUDE_NONE:
         row["object"] = partial_object_metadata(obj)
     return row
