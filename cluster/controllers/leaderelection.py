@@ -61,7 +61,7 @@ def try_acquire_or_renew(
         renewed = parse_rfc3339(spec.get("renewTime")) or 0.0
         if now - renewed < RETRY_PERIOD:
             return None, True
-        return {**lease, "spec": {**spec, "renewTime": stamp}}, True
+        return renewed_lease(lease, now), True
     if current is not None:
         return None, False
     transitions = int(spec.get("leaseTransitions") or 0)
@@ -76,6 +76,12 @@ def try_acquire_or_renew(
         "leaseTransitions": transitions,
     }
     return {**lease, "spec": new_spec}, True
+
+
+def renewed_lease(lease: dict, now: float) -> dict:
+    """The holder's Lease with its renewTime moved to `now`."""
+    spec = lease.get("spec") or {}
+    return {**lease, "spec": {**spec, "renewTime": rfc3339_micro(now)}}
 
 
 def became_leader_event(lease: dict, component: str) -> RecordEvent:

@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from cluster import scheduler
 from cluster.controllers import WORKLOAD_CONTROLLERS, apiserver_endpoints
 from cluster.engine.world import RecordingView, kubelet_objects, machine_dict
-from cluster.nodes import kubelet, proxy
+from cluster.nodes import kubelet, node_status, proxy
 
 # kube-controller-manager's controllers in the order one pass runs them.
 CONTROLLER_MANAGER = (
@@ -97,24 +97,16 @@ def run_scheduler(view: dict, memory: dict, events: list, now: float, rng) -> St
 
 
 def run_kubelet(
-    machine, view: dict, memory: dict, runtime_up: bool, now: float, rng
+    machine, view: RecordingView, memory: dict, runtime_up: bool, now: float, rng
 ) -> Step:
     name = machine.name
-    node = next(
-        (n for n in view.get("Node", []) if n["metadata"]["name"] == name), None
-    )
+    # Its own Node and Lease by key, so the other kubelets' heartbeats in the same
+    # tick do not count as news to this one.
+    node = view.one("Node", "", name)
+    lease = view.one("Lease", node_status.LEASE_NAMESPACE, name)
     pods = [
         p for p in view.get("Pod", []) if (p.get("spec") or {}).get("nodeName") == name
     ]
-    lease = next(
-        (
-            lease
-            for lease in view.get("Lease", [])
-            if lease["metadata"].get("namespace") == "kube-node-lease"
-            and lease["metadata"]["name"] == name
-        ),
-        None,
-    )
     result = kubelet.sync(
         name,
         machine_dict(machine),

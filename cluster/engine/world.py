@@ -80,6 +80,8 @@ class View:
         self._api = api
         self.version = 0  # moves on whenever any kind changes
         self.changed_at: dict[str, int] = {}  # kind -> version of its last change
+        # (kind, namespace, name) -> version of its last change, since the last list
+        self.key_changed_at: dict[tuple[str, str, str], int] = {}
         self._load()
 
     def _load(self) -> None:
@@ -93,7 +95,18 @@ class View:
             for name, keyed in self._by_key.items()
         }
         self.version += 1
+        self.listed_at = self.version
         self.changed_at = dict.fromkeys(self.objects, self.version)
+        self.key_changed_at = {}
+
+    def key_version(self, key: tuple[str, str, str]) -> int:
+        """The version at which one object last changed (or the view was listed)."""
+        return self.key_changed_at.get(key, self.listed_at)
+
+    @property
+    def index(self) -> dict[str, dict[tuple[str, str], dict]]:
+        """{kind: {(namespace, name): object}}, for reads of one object by key."""
+        return self._by_key
 
     def catch_up(self) -> set[str]:
         """Apply every watched write after the view's revision; the kinds that changed."""
@@ -105,6 +118,7 @@ class View:
             self._load()  # compacted past the view: list again, as an informer does
             return set(self.objects)
         changed = set()
+        changed_keys = []
         for event in events:
             name = _KIND_OF_BUCKET[event.bucket]
             key = (event.namespace, event.name)
@@ -113,9 +127,11 @@ class View:
             else:
                 self._by_key[name][key] = _typed(event.object(), name)
             changed.add(name)
+            changed_keys.append((name, *key))
             self.revision = event.revision
         if changed:
             self.version += 1
+            self.key_changed_at.update(dict.fromkeys(changed_keys, self.version))
             self.objects = dict(self.objects)  # a new mapping; unchanged lists shared
             for name in changed:
                 keyed = self._by_key[name]
@@ -153,11 +169,30 @@ def kubelet_objects(view: dict) -> dict[str, dict]:
 
 
 class RecordingView(dict):
-    """A view that notes which kinds a run reads from it (a whole-view read notes all)."""
+    """A view that notes which kinds a run reads from it (a whole-view read notes all),
+    and which single objects it looked up by key (`one`)."""
 
-    def __init__(self, view: dict) -> None:
+    def __init__(self, view: dict, index: dict | None = None) -> None:
         super().__init__(view)
         self.read: set[str] = set()
+        self.keys_read: set[tuple[str, str, str]] = set()
+        self._index = index
+
+    def one(self, kind: str, namespace: str, name: str) -> dict | None:
+        """One object by key (namespace "" for cluster-scoped kinds); only a change to
+        that object counts as a change to what this run read."""
+        self.keys_read.add((kind, namespace, name))
+        if self._index is not None:
+            return self._index.get(kind, {}).get((namespace, name))
+        return next(
+            (
+                o
+                for o in super().get(kind) or []
+                if o["metadata"]["name"] == name
+                and (o["metadata"].get("namespace") or "") == namespace
+            ),
+            None,
+        )
 
     def __getitem__(self, kind):
         self.read.add(kind)
@@ -204,21 +239,28 @@ class QuietRuns:
 
     def __init__(self, view: View) -> None:
         self._view = view
-        self._runs: dict = {}  # key -> (view version, kinds read, memory)
+        self._runs: dict = {}  # key -> (view version, kinds read, keys read, memory)
 
     def can_skip(self, key, memory=None) -> bool:
         run = self._runs.get(key)
         if run is None:
             return False
-        version, kinds_read, remembered = run
+        version, kinds_read, keys_read, remembered = run
         if remembered is not memory:
             return False
         changed_at = self._view.changed_at
-        return all(changed_at.get(kind, 0) <= version for kind in kinds_read)
+        return all(changed_at.get(kind, 0) <= version for kind in kinds_read) and all(
+            self._view.key_version(k) <= version for k in keys_read
+        )
 
-    def note(self, key, quiet: bool, kinds_read, memory=None) -> None:
+    def note(self, key, quiet: bool, kinds_read, memory=None, keys_read=()) -> None:
         """Record a run: skippable next time when `quiet` (it asked for nothing)."""
         if quiet:
-            self._runs[key] = (self._view.version, frozenset(kinds_read), memory)
+            self._runs[key] = (
+                self._view.version,
+                frozenset(kinds_read),
+                frozenset(keys_read),
+                memory,
+            )
         else:
             self._runs.pop(key, None)

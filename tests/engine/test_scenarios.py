@@ -302,9 +302,9 @@ def test_kube_proxy_rules_are_rewritten_only_when_services_change():
 
 @pytest.mark.parametrize("offset", [0.3, 7.9, 9.6])
 def test_a_resting_cluster_ticks_once_per_heartbeat_period(offset):
-    """Every kubelet's Lease renewal and node status check share one tick every 10 s,
-    also with a node that joined out of step (their two loops used to drift into two
-    ticks per period)."""
+    """Every kubelet's Lease renewal and node status check, and the leaders' Lease
+    renewals, share one tick every 10 s, also when a node joined out of step (the
+    kubelet's two loops, or a leader's renewal, used to drift into a second tick)."""
     from cluster.engine.tick import tick
     from cluster.simtime import parse_rfc3339
 

@@ -79,14 +79,31 @@ def test_a_recording_view_notes_the_kinds_read(read, expected):
     assert seen.read == expected
 
 
+def test_a_read_by_key_notes_that_object_only():
+    lease = {"metadata": {"name": "worker1", "namespace": "kube-node-lease"}}
+    seen = RecordingView({"Lease": [lease]})
+    assert seen.one("Lease", "kube-node-lease", "worker1") is lease
+    assert seen.one("Lease", "kube-node-lease", "worker2") is None
+    assert seen.read == set()
+    assert seen.keys_read == {
+        ("Lease", "kube-node-lease", "worker1"),
+        ("Lease", "kube-node-lease", "worker2"),
+    }
+
+
 class _FakeView:
     def __init__(self) -> None:
         self.version = 1
-        self.changed_at = {"Pod": 1, "Node": 1}
+        self.changed_at = {"Pod": 1, "Node": 1, "Lease": 1}
+        self.key_changed_at = {}
 
-    def change(self, kind: str) -> None:
+    def change(self, kind: str, namespace: str = "", name: str = "") -> None:
         self.version += 1
         self.changed_at[kind] = self.version
+        self.key_changed_at[(kind, namespace, name)] = self.version
+
+    def key_version(self, key) -> int:
+        return self.key_changed_at.get(key, 1)
 
 
 def test_a_quiet_run_is_skipped_until_a_kind_it_read_changes():
@@ -186,3 +203,14 @@ def test_leaders_riding_on_other_ticks_renew_before_their_deadline():
         for name, (holder, renewed) in holders_and_renewals().items():
             assert holder == first[name][0]
             assert now - renewed <= RENEW_DEADLINE + engine_tick.TIMER_SLACK + 0.1
+
+
+def test_a_run_that_read_one_object_is_skipped_until_that_object_changes():
+    view = _FakeView()
+    quiet = QuietRuns(view)
+    own = ("Lease", "kube-node-lease", "worker1")
+    quiet.note("kubelet", True, {"Pod"}, None, {own})
+    view.change("Lease", "kube-node-lease", "worker2")  # another kubelet's heartbeat
+    assert quiet.can_skip("kubelet")
+    view.change(*own)
+    assert not quiet.can_skip("kubelet")
