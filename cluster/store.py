@@ -405,8 +405,13 @@ def events_since(
     return [WatchEvent(*row) for row in _query(sql, params)]
 
 
-def changed_buckets(cluster_id: int, after: int) -> set[str]:
-    """The buckets written since `after` (what woke a tick)."""
+def changed_buckets(cluster_id: int, after: int) -> set[str] | None:
+    """The buckets written since `after`, or None when the log was compacted past it."""
+    row = _one(
+        f"SELECT compacted_revision FROM {_CLUSTERS} WHERE id = %s", [cluster_id]
+    )
+    if row is None or after < row[0]:
+        return None
     rows = _query(
         f"SELECT DISTINCT bucket FROM {_LOG} WHERE cluster_id = %s AND revision > %s",
         [cluster_id, after],

@@ -9,6 +9,7 @@ web UI and every simulated component call these same methods.
 from __future__ import annotations
 
 import random
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from cluster import kinds, store
@@ -66,6 +67,10 @@ class ApiServer:
     plane: PlaneState = ALWAYS_UP
     calls: list[Call] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
+    # The caller's informer cache, `(kind, namespace, name) -> object or None`: an
+    # update of the version it holds skips reading the object again (the
+    # compare-and-swap guards the write all the same).
+    cached: Callable[[str, str, str], dict | None] | None = None
 
     # --- reads -----------------------------------------------------------------------
     def get(self, kind: Kind, namespace: str | None, name: str) -> dict:
@@ -128,6 +133,11 @@ class ApiServer:
     def events_since(self, revision: int, buckets=None) -> list[store.WatchEvent]:
         self._check_plane(write=False)
         return store.events_since(self.cluster_id, revision, buckets)
+
+    def changed_buckets(self, revision: int) -> set[str] | None:
+        """The buckets written after `revision`; None when compacted past it."""
+        self._check_plane(write=False)
+        return store.changed_buckets(self.cluster_id, revision)
 
     # --- writes ----------------------------------------------------------------------
     def create(
@@ -211,7 +221,9 @@ class ApiServer:
             meta["namespace"] = namespace
         verb = "update" if not subresource else f"update {subresource}"
         self._begin(verb, kind, namespace, name, write=True)
-        old = store.get(self.cluster_id, kind, namespace, name)
+        old = self._cached_at(kind, namespace, name, meta.get("resourceVersion"))
+        if old is None:
+            old = store.get(self.cluster_id, kind, namespace, name)
         expected = _revision_of(meta.get("resourceVersion"), kind, name)
         return self._write(kind, obj, old, subresource, expected)
 
@@ -240,6 +252,15 @@ class ApiServer:
                 expected,
             )
         return store.update(self.cluster_id, kind, obj, expected)
+
+    def _cached_at(self, kind: Kind, namespace, name: str, version) -> dict | None:
+        """The cached copy of an object, when it is the version being replaced."""
+        if self.cached is None or not version:
+            return None
+        obj = self.cached(kind.kind, namespace or "", name)
+        if obj is None or obj["metadata"].get("resourceVersion") != version:
+            return None
+        return clone(obj)
 
     def _keep_node_ports(self, spec: dict, old_spec: dict) -> None:
         if spec.get("type") not in ("NodePort", "LoadBalancer"):

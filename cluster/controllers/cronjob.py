@@ -9,7 +9,7 @@ from __future__ import annotations
 import random
 from datetime import UTC, datetime, timedelta
 
-from cluster.actions import Action, Create, Delete, RecordEvent, UpdateStatus
+from cluster.actions import Action, Create, Delete, Patch, RecordEvent, UpdateStatus
 from cluster.controllers.job import finished
 from cluster.objects import pods as P
 from cluster.objects.clone import clone
@@ -53,6 +53,14 @@ _NAMES = (
     {d: i for i, d in enumerate(["sun", "mon", "tue", "wed", "thu", "fri", "sat"])},
 )
 NEXT_SCHEDULE_DELTA = 0.1
+JOB_ALREADY_ACTIVE = (
+    "JobAlreadyActive",
+    "Not starting job because prior execution is running and concurrency policy is Forbid",
+)
+# The scheduled time whose Forbid skip was last reported. The real controller syncs
+# once per scheduled time and records the event then; a pure reconcile runs on every
+# pass of a tick, so without this mark the event would be recorded again and again.
+FORBIDDEN_SCHEDULE_ANNOTATION = "batch.kubelab.dev/forbidden-schedule"
 
 
 class InvalidSchedule(ValueError):
@@ -183,6 +191,7 @@ def reconcile(cj: dict, jobs: list[dict], now: float) -> list[Action]:
     active = status.get("active") or []
     mine = [j for j in jobs if P.is_controlled_by(j, cj)]
     actions: list[Action] = []
+    marks: list[Action] = []
 
     def is_listed(job):
         return any(
@@ -219,17 +228,18 @@ def reconcile(cj: dict, jobs: list[dict], now: float) -> list[Action]:
             )
     spec = cj["spec"]
     if not P.is_terminating(cj) and not spec.get("suspend"):
-        active = _maybe_start(cj, mine, active, status, now, actions)
+        active = _maybe_start(cj, mine, active, status, now, actions, marks)
     actions += _cleanup(cj, mine, active, actions)
     status["active"] = active
     if not status["active"]:
         status.pop("active")
     if status != (cj.get("status") or {}):
         actions.append(UpdateStatus({**cj, "status": status}))
-    return actions
+    # Metadata marks go after the status write, which carries the read resourceVersion.
+    return actions + marks
 
 
-def _maybe_start(cj, mine, active, status, now, actions) -> list[dict]:
+def _maybe_start(cj, mine, active, status, now, actions, marks) -> list[dict]:
     spec = cj["spec"]
     try:
         schedule = parse_schedule(spec["schedule"])
@@ -263,13 +273,20 @@ def _maybe_start(cj, mine, active, status, now, actions) -> list[dict]:
         return active
     policy = spec.get("concurrencyPolicy", "Allow")
     if policy == "Forbid" and active:
-        actions.append(
-            _event(
-                cj,
-                "JobAlreadyActive",
-                "Not starting job because prior execution is running and concurrency policy is Forbid",
+        if P.annotations(cj).get(FORBIDDEN_SCHEDULE_ANNOTATION) != rfc3339(scheduled):
+            actions.append(_event(cj, *JOB_ALREADY_ACTIVE))
+            marks.append(
+                Patch(
+                    P.ref(cj),
+                    {
+                        "metadata": {
+                            "annotations": {
+                                FORBIDDEN_SCHEDULE_ANNOTATION: rfc3339(scheduled)
+                            }
+                        }
+                    },
+                )
             )
-        )
         return active
     if policy == "Replace":
         for ref in active:

@@ -1,6 +1,7 @@
 """HorizontalPodAutoscaler controller (autoscaling/v2): resource metrics from PodMetrics.
 
-desired = ceil(current × usage / target), skipped within the 10 % tolerance,
+desired = ceil(current × usage / target), skipped within the 10 % tolerance (the
+replica calculator in `hpa_replicas` says how unready and unmeasured pods count),
 scale-up limited to max(2×, +4) per step, scale-down to the highest recommendation
 of the last 300 s. The recommendations are persisted in an annotation of the HPA
 (`RECOMMENDATIONS`, JSON `[[time, replicas], …]`) because nothing lives in memory.
@@ -9,71 +10,22 @@ of the last 300 s. The recommendations are persisted in an annotation of the HPA
 from __future__ import annotations
 
 import json
-import math
 import random
 
 from cluster.actions import Action, Patch, RecordEvent, UpdateStatus
+from cluster.controllers.hpa_replicas import recommend
 from cluster.objects import pods as P
-from cluster.objects import quantity, selectors
+from cluster.objects import selectors
 from cluster.simtime import parse_rfc3339, rfc3339
 
 COMPONENT = "horizontal-pod-autoscaler"
 SYNC_PERIOD = 15
-TOLERANCE = 0.1
 DOWNSCALE_WINDOW = 300
 RECOMMENDATIONS = "autoscaling.kubelab.dev/recommendations"
 SUCCESSFUL_RESCALE = "SuccessfulRescale"
 RESCALE_MESSAGE = "New size: {size}; reason: {reason}"
 ABOVE = "{name} resource utilization (percentage of request) above target"
 BELOW = "All metrics below target"
-
-
-def _usage(metric: dict, resource: str) -> int:
-    total = 0
-    for c in metric.get("containers") or []:
-        value = (c.get("usage") or {}).get(resource)
-        if value is not None:
-            total += (
-                quantity.millicores(value)
-                if resource == "cpu"
-                else int(quantity.parse(value))
-            )
-    return total
-
-
-def _request(pod: dict, resource: str) -> int | None:
-    total = 0
-    for c in pod["spec"].get("containers") or []:
-        value = ((c.get("resources") or {}).get("requests") or {}).get(resource)
-        if value is None:
-            return None
-        total += (
-            quantity.millicores(value)
-            if resource == "cpu"
-            else int(quantity.parse(value))
-        )
-    return total
-
-
-def utilization(
-    pods: list[dict], metrics: list[dict], resource: str
-) -> tuple[int, int] | None:
-    """(average utilization %, average usage) over pods that have metrics and requests."""
-    by_name = {P.name(m): m for m in metrics}
-    usage = requests = count = 0
-    for pod in pods:
-        metric = by_name.get(P.name(pod))
-        request = _request(pod, resource)
-        if request is None:
-            return None
-        if metric is None:
-            continue
-        usage += _usage(metric, resource)
-        requests += request
-        count += 1
-    if not count or not requests:
-        return None
-    return usage * 100 // requests, usage // count
 
 
 def reconcile(
@@ -86,19 +38,17 @@ def reconcile(
         return []
     current = int(target["spec"].get("replicas", 1))
     selector = selectors.from_label_selector(target["spec"].get("selector"))
-    mine = [
-        p for p in pods if selectors.matches(selector, P.labels(p)) and P.is_active(p)
-    ]
+    mine = [p for p in pods if selectors.matches(selector, P.labels(p))]
     desired, reason, current_metrics = current, "", []
     for m in spec.get("metrics") or []:
         if m.get("type") != "Resource":
             continue
         res = m["resource"]
-        got = utilization(mine, metrics, res["name"])
         want = (res.get("target") or {}).get("averageUtilization")
-        if got is None or not want:
+        got = want and recommend(mine, metrics, res["name"], want, current, now)
+        if not got:
             continue
-        util, avg = got
+        proposal, util, avg = got
         current_metrics.append(
             {
                 "type": "Resource",
@@ -110,10 +60,6 @@ def reconcile(
                     },
                 },
             }
-        )
-        ratio = util / want
-        proposal = (
-            current if abs(ratio - 1) <= TOLERANCE else math.ceil(ratio * len(mine))
         )
         if proposal > desired or not reason:
             desired, reason = (

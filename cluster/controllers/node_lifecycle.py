@@ -26,6 +26,9 @@ EVICTION_COMPONENT = "taint-eviction-controller"
 NODE_MONITOR_GRACE_PERIOD = 50.0
 NODE_STARTUP_GRACE_PERIOD = 60.0
 LEASE_NAMESPACE = "kube-node-lease"
+# The controller manager's own leader Lease: when its leader took over is when its node
+# monitor first saw every node.
+LEADER_LEASE = ("kube-system", "kube-controller-manager")
 MONITORED_CONDITIONS = ("Ready", "MemoryPressure", "DiskPressure", "PIDPressure")
 
 REASON_STATUS_UNKNOWN = "NodeStatusUnknown"
@@ -71,6 +74,7 @@ def sync(view: dict, now: float, rng: random.Random) -> list[Action]:
         if podutil.namespace(lease) == LEASE_NAMESPACE
     }
     pods_by_node = _pods_by_node(view)
+    since = observing_since(view)
     actions: list[Action] = []
     nodes = sorted(objects(view, "Node"), key=podutil.name)
     for node in nodes:
@@ -79,6 +83,7 @@ def sync(view: dict, now: float, rng: random.Random) -> list[Action]:
             leases.get(podutil.name(node)),
             pods_by_node.get(podutil.name(node), []),
             now,
+            since,
         )
     for node in nodes:
         actions += evict_pods(node, pods_by_node.get(podutil.name(node), []), now)
@@ -93,11 +98,12 @@ def next_wake(view: dict, now: float) -> float | None:
         if podutil.namespace(lease) == LEASE_NAMESPACE
     }
     pods_by_node = _pods_by_node(view)
+    since = observing_since(view)
     times = []
     for node in objects(view, "Node"):
         ready = podutil.condition(node, "Ready")
         if not ready or ready.get("status") != "Unknown":
-            times.append(health_deadline(node, leases.get(podutil.name(node))))
+            times.append(health_deadline(node, leases.get(podutil.name(node)), since))
         taints = _no_execute_taints(node)
         for pod in pods_by_node.get(podutil.name(node), []):
             due = eviction_time(pod, taints)
@@ -107,8 +113,23 @@ def next_wake(view: dict, now: float) -> float | None:
     return min(ahead) if ahead else None
 
 
-def health_deadline(node: dict, lease: dict | None) -> float:
-    """When the node's conditions turn Unknown unless the kubelet reports again."""
+def observing_since(view: dict) -> float | None:
+    """When the running controller manager took its leader Lease, if it holds one."""
+    for lease in objects(view, "Lease"):
+        if (podutil.namespace(lease), podutil.name(lease)) == LEADER_LEASE:
+            return parse_rfc3339((lease.get("spec") or {}).get("acquireTime"))
+    return None
+
+
+def health_deadline(
+    node: dict, lease: dict | None, observing_since: float | None = None
+) -> float:
+    """When the node's conditions turn Unknown unless the kubelet reports again.
+
+    A node monitor that has just started (or taken over) first sees every node at that
+    moment, and the real one's probe timestamps start there: a node that fell silent
+    while no controller manager ran gets a whole grace period from `observing_since`.
+    """
     ready = podutil.condition(node, "Ready")
     probes = [parse_rfc3339((lease or {}).get("spec", {}).get("renewTime"))]
     if ready:
@@ -117,12 +138,16 @@ def health_deadline(node: dict, lease: dict | None) -> float:
     if not ready and not probes:
         created = parse_rfc3339(node["metadata"].get("creationTimestamp")) or 0.0
         return created + NODE_STARTUP_GRACE_PERIOD
+    if observing_since is not None:
+        probes.append(observing_since)
     return max(probes or [0.0]) + NODE_MONITOR_GRACE_PERIOD
 
 
-def stale_conditions(node: dict, lease: dict | None, now: float) -> list[dict] | None:
+def stale_conditions(
+    node: dict, lease: dict | None, now: float, observing_since: float | None = None
+) -> list[dict] | None:
     """The node's conditions with the monitored ones set Unknown, None while healthy."""
-    if now < health_deadline(node, lease):
+    if now < health_deadline(node, lease, observing_since):
         return None
     conditions = [dict(c) for c in (node.get("status") or {}).get("conditions") or []]
     by_type = {c["type"]: c for c in conditions}
@@ -184,12 +209,16 @@ def desired_taints(node: dict, now: float) -> list[dict]:
 
 
 def reconcile_node(
-    node: dict, lease: dict | None, pods: list[dict], now: float
+    node: dict,
+    lease: dict | None,
+    pods: list[dict],
+    now: float,
+    observing_since: float | None = None,
 ) -> list[Action]:
     """Status, taints, the NodeNotReady event and pod readiness for one node."""
     actions: list[Action] = []
     old_ready = (podutil.condition(node, "Ready") or {}).get("status")
-    conditions = stale_conditions(node, lease, now)
+    conditions = stale_conditions(node, lease, now, observing_since)
     if conditions is not None:
         actions.append(
             Patch(

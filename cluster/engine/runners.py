@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from cluster import scheduler
 from cluster.controllers import WORKLOAD_CONTROLLERS, apiserver_endpoints
 from cluster.engine.world import RecordingView, kubelet_objects, machine_dict
-from cluster.nodes import kubelet, node_status, proxy
+from cluster.nodes import kubelet, node_status, proxy, usage
 
 # kube-controller-manager's controllers in the order one pass runs them.
 CONTROLLER_MANAGER = (
@@ -49,21 +49,26 @@ def _earliest(*times):
 
 def run_controllers(modules, view: dict, now: float, rng, quiet=None, owner="") -> Step:
     """Each controller's sync over the view; with `quiet` (a `QuietRuns`), a controller
-    whose last run in this tick asked for nothing is skipped until what it read changes."""
+    whose last run asked for nothing is skipped until what it read changes or, for one
+    carried over from the last tick, until its wake-up comes."""
     step = Step()
     for name in modules:
         key = (owner, name)
         if quiet is not None and quiet.can_skip(key):
-            continue  # its earlier next_wake is already counted
+            step.next_wake = _earliest(step.next_wake, quiet.wake_of(key))
+            continue
         module = _MODULES[name]
         seen = RecordingView(view)
         actions = module.sync(seen, now, rng)
         step.actions += actions
-        wake = getattr(module, "next_wake", None)
-        if wake is not None:
-            step.next_wake = _earliest(step.next_wake, wake(seen, now))
+        timed = getattr(module, "next_wake", None)
+        wake = timed(seen, now) if timed is not None else None
+        step.next_wake = _earliest(step.next_wake, wake)
         if quiet is not None:
-            quiet.note(key, not actions, seen.read)
+            # Only a controller that reports its timers may sleep across ticks.
+            quiet.note(
+                key, not actions, seen.read, wake=wake, carryable=timed is not None
+            )
     return step
 
 
@@ -94,6 +99,21 @@ def run_scheduler(view: dict, memory: dict, events: list, now: float, rng) -> St
         result.next_wake,
         {**memory, "queue": result.queue_state, "decisions": decisions},
     )
+
+
+def pod_metrics(view: dict, components, now: float) -> list[dict]:
+    """What metrics-server would serve the HPA: each pod's use from its node's runtime
+    (computed only when some HorizontalPodAutoscaler asks for it)."""
+    if not view.get("HorizontalPodAutoscaler"):
+        return []
+    states = {c.machine.name: c.memory or {} for c in components if c.kind == "kubelet"}
+    found = []
+    for pod in view.get("Pod", []):
+        node = (pod.get("spec") or {}).get("nodeName")
+        metrics = node and usage.pod_metrics(pod, states.get(node, {}), now)
+        if metrics:
+            found.append(metrics)
+    return found
 
 
 def run_kubelet(

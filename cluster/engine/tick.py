@@ -16,7 +16,7 @@ from cluster.actions import Update
 from cluster.apiserver.core import ApiServer, Caller
 from cluster.apiserver.plane import plane_state
 from cluster.controllers import leaderelection
-from cluster.engine import runners
+from cluster.engine import carry, runners
 from cluster.engine.apply import apply_all
 from cluster.engine.world import QuietRuns, RecordingView, View, machine_dict
 from cluster.models import Cluster, Component
@@ -126,21 +126,26 @@ def _tick(cluster: Cluster, now: float | None) -> TickReport:
         _finish(cluster, components, remembered, report, None)
         return report
 
+    view: View | None = None
+
     def api_as(name: str) -> ApiServer:
         api = ApiServer(
             cluster.pk, Caller(name, groups=("system:masters",)), now, rng, plane
         )
+        if view is not None:
+            api.cached = view.cached  # what the component read comes from the view
         report.calls.append(api.calls)
         return api
 
+    view = View(api_as("kube-apiserver"))
     wakes: list[float | None] = []
     # Leaders' renew deadlines (any tick before them will do), and the renewals the
     # retry period held back at this tick.
     renew_by: dict[str, float] = {}
     held_back: dict[str, tuple[ApiServer, dict]] = {}
-    leaders = _elect_leaders(components, api_as, now, wakes, renew_by, held_back)
-    view = View(api_as("kube-apiserver"))
-    quiet = QuietRuns(view)
+    leaders = _elect_leaders(view, components, api_as, now, wakes, renew_by, held_back)
+    view.catch_up()
+    quiet = QuietRuns(view, carry.recall(cluster, view.kinds_changed_since), now)
     for _ in range(MAX_PASSES):
         report.passes += 1
         if report.passes > 1:
@@ -156,7 +161,9 @@ def _tick(cluster: Cluster, now: float | None) -> TickReport:
                     and component is not _running(components, kind)[0]
                 ):
                     continue  # one reconciler pass serves every API server
-                if quiet.can_skip(component.pk, component.memory):
+                run_key = _run_key(component)
+                if quiet.can_skip(run_key, component.memory):
+                    wakes.append(quiet.wake_of(run_key))
                     continue  # same inputs as a run that asked for nothing
                 before = component.memory
                 seen = RecordingView(view.objects, view.index)
@@ -172,16 +179,19 @@ def _tick(cluster: Cluster, now: float | None) -> TickReport:
                 if landed:
                     view.catch_up()
                 quiet.note(
-                    component.pk,
+                    run_key,
                     kind not in _SKIPPED_BY_CONTROLLER
                     and _asked_nothing_more(step, before, kind),
                     seen.read,
                     component.memory,
                     seen.keys_read,
+                    step.next_wake,
+                    carryable=kind in runners.MEMORY_IS_OUTPUT,
                 )
         report.writes += written
         if not written:
             break
+    carry.remember(cluster, view.revision, quiet.carry_out())
     future = [w for w in wakes if w is not None and w > now]
     _renew_held_back(held_back, renew_by, coalesce(future), now)
     next_timer = next_tick(future, [d for d in renew_by.values() if d > now])
@@ -237,6 +247,11 @@ def coalesce(wakes: list[float]) -> float | None:
     return max(w for w in wakes if w <= earliest + TIMER_SLACK)
 
 
+def _run_key(component: Component) -> tuple:
+    """What a quiet run is remembered by: a restarted component starts afresh."""
+    return (component.pk, str(component.started_at))
+
+
 def _caller_name(component: Component) -> str:
     if component.kind in ("kubelet", "kube-proxy"):
         return f"{component.kind}/{component.machine.name}"
@@ -247,8 +262,14 @@ def _run(component, view, now, rng, components, quiet) -> runners.Step:
     memory = dict(component.memory or {})
     match component.kind:
         case "kube-controller-manager":
+            metrics = runners.pod_metrics(view, components, now)
             return runners.run_controllers(
-                runners.CONTROLLER_MANAGER, view, now, rng, quiet, component.pk
+                runners.CONTROLLER_MANAGER,
+                {**view, "PodMetrics": metrics} if metrics else view,
+                now,
+                rng,
+                quiet,
+                _run_key(component),
             )
         case "cloud-controller-manager":
             cloud_view = {
@@ -263,7 +284,7 @@ def _run(component, view, now, rng, components, quiet) -> runners.Step:
                 now,
                 rng,
                 quiet,
-                component.pk,
+                _run_key(component),
             )
         case "kube-scheduler":
             revision = memory.get("revision", 0)
@@ -299,7 +320,7 @@ def _run(component, view, now, rng, components, quiet) -> runners.Step:
 
 
 def _elect_leaders(
-    components, api_as, now, wakes, renew_by, held_back
+    view, components, api_as, now, wakes, renew_by, held_back
 ) -> dict[str, int]:
     """Each leader-elected kind's running instances contend for its Lease in kube-system."""
     from cluster import kinds
@@ -310,10 +331,7 @@ def _elect_leaders(
     leaders: dict[str, int] = {}
     for kind in LEADER_ELECTED:
         api = api_as(kind)
-        try:
-            lease = api.get(lease_kind, "kube-system", kind)
-        except errors.ApiError:
-            lease = None
+        lease = view.cached("Lease", leaderelection.LEASE_NAMESPACE, kind)
         for component in _running(components, kind):
             memory = component.memory or {}
             identity = memory.get("identity") or leaderelection.new_identity(

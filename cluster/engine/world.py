@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from cluster import kinds
 from cluster.apiserver import errors
+from cluster.engine import carry
 
 # The kinds the simulated components watch (their informers).
 WATCHED = (
@@ -47,6 +48,7 @@ WATCHED_KINDS = {name: k for name in WATCHED if (k := _kind(name)) is not None}
 
 
 _KIND_OF_BUCKET = {k.bucket: name for name, k in WATCHED_KINDS.items()}
+_WATCHED_NAMES = frozenset(WATCHED_KINDS)
 
 
 def _typed(obj: dict, name: str) -> dict:
@@ -103,10 +105,22 @@ class View:
         """The version at which one object last changed (or the view was listed)."""
         return self.key_changed_at.get(key, self.listed_at)
 
+    def cached(self, kind: str, namespace: str, name: str) -> dict | None:
+        """One object as the view holds it (namespace "" for cluster-scoped kinds)."""
+        return self._by_key.get(kind, {}).get((namespace, name))
+
     @property
     def index(self) -> dict[str, dict[tuple[str, str], dict]]:
         """{kind: {(namespace, name): object}}, for reads of one object by key."""
         return self._by_key
+
+    def kinds_changed_since(self, revision: int) -> set[str] | None:
+        """The watched kinds written after `revision` and up to the view's, or None
+        when the watch log no longer reaches back that far."""
+        buckets = self._api.changed_buckets(revision)
+        if buckets is None:
+            return None
+        return {_KIND_OF_BUCKET[b] for b in buckets if b in _KIND_OF_BUCKET}
 
     def catch_up(self) -> set[str]:
         """Apply every watched write after the view's revision; the kinds that changed."""
@@ -231,36 +245,88 @@ class RecordingView(dict):
 
 
 class QuietRuns:
-    """Runs in this tick that asked for nothing, with the kinds they read.
+    """Runs in this tick that asked for nothing, with the kinds they read, plus those
+    carried over from the cluster's last tick (see `cluster.engine.carry`).
 
     The clock stands still within a tick, so running one again before any kind it read
-    has changed (and with the same memory) would only repeat it: the tick skips it.
+    has changed (and with the same memory) would only repeat it: the tick skips it. A
+    carried run is skipped too until a kind it read changes or its wake-up comes.
     """
 
-    def __init__(self, view: View) -> None:
+    def __init__(self, view: View, carried: dict | None = None, now: float = 0.0):
         self._view = view
-        self._runs: dict = {}  # key -> (view version, kinds read, keys read, memory)
+        self._now = now
+        # key -> (view version, kinds read, keys read, memory, wake, may carry)
+        self._runs: dict = {}
+        self._carried: dict[object, carry.Run] = dict(carried or {})
 
     def can_skip(self, key, memory=None) -> bool:
         run = self._runs.get(key)
         if run is None:
-            return False
-        version, kinds_read, keys_read, remembered = run
+            return self._carried_still_quiet(key)
+        version, kinds_read, keys_read, remembered, _, _ = run
         if remembered is not memory:
             return False
-        changed_at = self._view.changed_at
-        return all(changed_at.get(kind, 0) <= version for kind in kinds_read) and all(
-            self._view.key_version(k) <= version for k in keys_read
-        )
+        return self._unchanged_since(version, kinds_read, keys_read)
 
-    def note(self, key, quiet: bool, kinds_read, memory=None, keys_read=()) -> None:
-        """Record a run: skippable next time when `quiet` (it asked for nothing)."""
+    def wake_of(self, key) -> float | None:
+        """A skipped run's wake-up when it was carried from the last tick (one from
+        this tick is already counted)."""
+        run = self._carried.get(key)
+        return run.wake if run is not None and key not in self._runs else None
+
+    def note(
+        self,
+        key,
+        quiet: bool,
+        kinds_read,
+        memory=None,
+        keys_read=(),
+        wake: float | None = None,
+        carryable: bool = False,
+    ) -> None:
+        """Record a run: skippable next time when `quiet` (it asked for nothing), and
+        at the next tick as well when `carryable` (it reports all its timers as `wake`
+        and keeps no memory of its own)."""
+        self._carried.pop(key, None)
         if quiet:
             self._runs[key] = (
                 self._view.version,
                 frozenset(kinds_read),
                 frozenset(keys_read),
                 memory,
+                wake,
+                carryable,
             )
         else:
             self._runs.pop(key, None)
+
+    def carry_out(self) -> dict[object, carry.Run]:
+        """The quiet runs the next tick may skip: still unchanged now, timed by their
+        wake-ups, reading only watched kinds."""
+        out = {
+            key: run
+            for key, run in self._carried.items()
+            if self._carried_still_quiet(key)
+        }
+        for key, (version, kinds_read, keys, _, wake, carryable) in self._runs.items():
+            if (
+                carryable
+                and not keys
+                and kinds_read <= _WATCHED_NAMES
+                and self._unchanged_since(version, kinds_read, keys)
+            ):
+                out[key] = carry.Run(kinds_read, wake)
+        return out
+
+    def _carried_still_quiet(self, key) -> bool:
+        run = self._carried.get(key)
+        if run is None or (run.wake is not None and run.wake <= self._now):
+            return False
+        return self._unchanged_since(self._view.listed_at, run.kinds_read, ())
+
+    def _unchanged_since(self, version, kinds_read, keys_read) -> bool:
+        changed_at = self._view.changed_at
+        return all(changed_at.get(kind, 0) <= version for kind in kinds_read) and all(
+            self._view.key_version(k) <= version for k in keys_read
+        )

@@ -182,6 +182,56 @@ def test_cronjob_over_an_hour_with_jobs_lasting_fifteen_minutes(
     assert len([j for j in view["Job"] if job.finished(j)]) <= 3
 
 
+def test_a_forbidden_run_is_reported_once_per_scheduled_time():
+    """JobAlreadyActive is recorded when a due run is skipped, not again on every later
+    sync of the same scheduled time; the next scheduled time is reported anew."""
+    view = {"CronJob": [make_cj("Forbid")], "Job": []}
+    for now in (T0 + 600, T0 + 601):  # the job starts, then is seen in status
+        fakeapi.apply(view, cronjob.sync(view, now, random.Random(0)), now)
+    skipped = cronjob.sync(view, T0 + 1200, random.Random(0))
+    mark = {cronjob.FORBIDDEN_SCHEDULE_ANNOTATION: rfc3339(T0 + 1200)}
+    assert skipped == [
+        RecordEvent(
+            P.ref(view["CronJob"][0]),
+            "Normal",
+            "JobAlreadyActive",
+            "Not starting job because prior execution is running and concurrency "
+            "policy is Forbid",
+            "cronjob-controller",
+        ),
+        Patch(P.ref(view["CronJob"][0]), {"metadata": {"annotations": mark}}),
+    ]
+    fakeapi.apply(view, skipped, T0 + 1200)
+    assert cronjob.sync(view, T0 + 1200, random.Random(0)) == []
+    assert cronjob.sync(view, T0 + 1500, random.Random(0)) == []
+    later = cronjob.sync(view, T0 + 1800, random.Random(0))
+    assert [a.reason for a in later if isinstance(a, RecordEvent)] == [
+        "JobAlreadyActive"
+    ]
+
+
+def running_since(started: float, ready_at: float | None = None) -> dict:
+    """A Running pod's status, Ready since `ready_at` (a second after it started)."""
+    ready_at = started + 1 if ready_at is None else ready_at
+    return {
+        "phase": "Running",
+        "startTime": rfc3339(started),
+        "conditions": [
+            {"type": "Ready", "status": "True", "lastTransitionTime": rfc3339(ready_at)}
+        ],
+    }
+
+
+def sample(pod: str, cpu: str, at: float) -> dict:
+    """A PodMetrics taken at `at` over metrics-server's window."""
+    return {
+        "metadata": {"name": pod, "namespace": "default"},
+        "timestamp": rfc3339(at),
+        "window": "10s",
+        "containers": [{"name": "nginx", "usage": {"cpu": cpu}}],
+    }
+
+
 def _hpa_view(cpu_per_pod: str, replicas: int) -> dict:
     deploy = {
         "apiVersion": "apps/v1",
@@ -202,14 +252,10 @@ def _hpa_view(cpu_per_pod: str, replicas: int) -> dict:
                     "labels": {"app": "web"},
                 },
                 **{"spec": tmpl["spec"]},
+                "status": running_since(T0 - 600),
             }
         )
-        metrics.append(
-            {
-                "metadata": {"name": f"web-{i}", "namespace": "default"},
-                "containers": [{"name": "nginx", "usage": {"cpu": cpu_per_pod}}],
-            }
-        )
+        metrics.append(sample(f"web-{i}", cpu_per_pod, T0))
     autoscaler = {
         "apiVersion": "autoscaling/v2",
         "kind": "HorizontalPodAutoscaler",
@@ -291,3 +337,38 @@ def test_hpa_scales_down_only_after_the_stabilisation_window():
         fakeapi.apply(view, actions, now)
         now = hpa.next_wake(view, now)
     assert sizes == [(300, 1)]
+
+
+def _scaled_to(view: dict, now: float = T0) -> int | None:
+    patches = [
+        a.patch["spec"]["replicas"]
+        for a in hpa.sync(view, now, random.Random(0))
+        if isinstance(a, Patch) and a.subresource == "scale"
+    ]
+    return patches[0] if patches else None
+
+
+def test_hpa_counts_pending_pods_as_idle_when_scaling_up():
+    """Two pods at 100 % and two still Pending: taken as 0 %, the average is the 50 %
+    target, so the HPA waits instead of doubling all four."""
+    view = _hpa_view("200m", 4)
+    for pod in view["Pod"][2:]:
+        pod["status"] = {"phase": "Pending"}
+    view["PodMetrics"] = view["PodMetrics"][:2]
+    assert _scaled_to(view) is None
+
+
+def test_hpa_ignores_a_sample_taken_before_a_new_pod_was_ready_a_whole_window():
+    """A pod Ready for 5 s (a 10 s window) counts as 0 % on a scale-up: 400m of 600m
+    requested is 66 %, so 3 pods become ceil(3 × 66 / 50) = 4, not 6."""
+    view = _hpa_view("200m", 3)
+    view["Pod"][2]["status"] = running_since(T0 - 6, ready_at=T0 - 5)
+    assert _scaled_to(view) == 4
+
+
+def test_hpa_counts_a_pod_without_metrics_as_fully_busy_when_scaling_down():
+    """Three pods at 10 % and one unmeasured, taken at 100 % of its request:
+    260m of 800m is 32 %, so 4 pods become ceil(4 × 32 / 50) = 3, not 1."""
+    view = _hpa_view("20m", 4)
+    view["PodMetrics"] = view["PodMetrics"][:3]
+    assert _scaled_to(view) == 3

@@ -6,7 +6,7 @@ import pytest
 
 from cluster.actions import Delete, Patch, RecordEvent, Ref
 from cluster.controllers import node_lifecycle as nl
-from cluster.simtime import rfc3339
+from cluster.simtime import rfc3339, rfc3339_micro
 from tests.controllers import fakeapi
 from tests.controllers.infra_builders import T0, default_tolerations, lease, node, pod
 
@@ -133,6 +133,38 @@ def test_node_failure_timeline_unknown_at_50s_evicted_300s_later():
         ("TaintManagerEviction", "Marking for deletion Pod default/web-xyz"),
     ]
     assert view["Pod"] == []
+
+
+def leader_lease(acquired: float) -> dict:
+    """The kube-controller-manager's leader Lease, taken at `acquired`."""
+    return {
+        "apiVersion": "coordination.k8s.io/v1",
+        "kind": "Lease",
+        "metadata": {"name": "kube-controller-manager", "namespace": "kube-system"},
+        "spec": {
+            "holderIdentity": "control-plane_4f2b",
+            "leaseDurationSeconds": 15,
+            "acquireTime": rfc3339_micro(acquired),
+            "renewTime": rfc3339_micro(acquired),
+        },
+    }
+
+
+def test_a_controller_manager_just_started_gives_silent_nodes_a_whole_grace_period():
+    """Its node monitor first sees every node when it takes its Lease, so a node silent
+    since long before is marked Unknown 50 s after that, not at once."""
+    started = T0 + 600
+    view = {"Node": [node()], "Lease": [lease(), leader_lease(started)], "Pod": []}
+    rng = random.Random(1)
+    assert nl.sync(view, started, rng) == []
+    assert nl.next_wake(view, started) == started + 50
+    assert nl.sync(view, started + 49, rng) == []
+    status, taints, event = nl.sync(view, started + 50, rng)
+    conditions = status.patch["status"]["conditions"]
+    assert {c["type"]: c["status"] for c in conditions} == dict.fromkeys(
+        ("MemoryPressure", "DiskPressure", "PIDPressure", "Ready"), "Unknown"
+    )
+    assert event.reason == "NodeNotReady"
 
 
 def test_recovered_node_loses_its_taints():

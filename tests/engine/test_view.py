@@ -92,6 +92,8 @@ def test_a_read_by_key_notes_that_object_only():
 
 
 class _FakeView:
+    listed_at = 1
+
     def __init__(self) -> None:
         self.version = 1
         self.changed_at = {"Pod": 1, "Node": 1, "Lease": 1}
@@ -214,3 +216,30 @@ def test_a_run_that_read_one_object_is_skipped_until_that_object_changes():
     assert quiet.can_skip("kubelet")
     view.change(*own)
     assert not quiet.can_skip("kubelet")
+
+
+def test_a_carried_run_sleeps_until_its_wake_up_or_a_kind_it_read_changes():
+    from cluster.engine.carry import Run
+
+    carried = {"endpoints": Run(frozenset({"Service", "Pod"}), None)}
+    carried["deployment"] = Run(frozenset({"Deployment"}), 130.0)
+    view = _FakeView()
+    quiet = QuietRuns(view, carried, now=120.0)
+    assert quiet.can_skip("endpoints") and quiet.wake_of("endpoints") is None
+    assert quiet.can_skip("deployment") and quiet.wake_of("deployment") == 130.0
+    assert not QuietRuns(view, carried, now=130.0).can_skip("deployment")
+    view.change("Pod")
+    assert not quiet.can_skip("endpoints")
+    assert quiet.can_skip("deployment")
+
+
+def test_only_quiet_timed_runs_over_watched_kinds_are_carried_to_the_next_tick():
+    view = _FakeView()
+    quiet = QuietRuns(view, now=120.0)
+    quiet.note("endpoints", True, {"Service", "Pod"}, wake=None, carryable=True)
+    quiet.note("daemonset", True, {"DaemonSet"}, carryable=False)  # no timers known
+    quiet.note("cloud", True, {"Node", "Machine"}, carryable=True)  # not watched
+    quiet.note("replicaset", False, {"ReplicaSet"}, carryable=True)  # asked for work
+    quiet.note("deployment", True, {"Deployment"}, wake=125.0, carryable=True)
+    view.change("Deployment")  # after the run: it must run again
+    assert set(quiet.carry_out()) == {"endpoints"}
