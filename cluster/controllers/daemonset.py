@@ -11,8 +11,8 @@ import random
 from cluster.actions import Action, UpdateStatus
 from cluster.controllers.deployment_util import pod_template_hash
 from cluster.controllers.replicaset import create_pods, delete_pods, new_pod_names
+from cluster.objects import nodeaffinity
 from cluster.objects import pods as P
-from cluster.objects import selectors
 from cluster.objects.clone import clone
 
 COMPONENT = "daemonset-controller"
@@ -70,17 +70,7 @@ def tolerates(tolerations: list[dict], taint: dict) -> bool:
 def should_run(ds: dict, node: dict) -> bool:
     """NodeShouldRunDaemonPod: node selector, required node affinity and taints."""
     spec = ds["spec"]["template"].get("spec") or {}
-    node_labels = P.labels(node)
-    for key, value in (spec.get("nodeSelector") or {}).items():
-        if node_labels.get(key) != value:
-            return False
-    required = (
-        ((spec.get("affinity") or {}).get("nodeAffinity") or {}).get(
-            "requiredDuringSchedulingIgnoredDuringExecution"
-        )
-        or {}
-    ).get("nodeSelectorTerms")
-    if required and not any(_term_matches(t, node) for t in required):
+    if not nodeaffinity.matches(spec, node):
         return False
     tolerations = daemon_tolerations(spec)
     return all(
@@ -88,17 +78,6 @@ def should_run(ds: dict, node: dict) -> bool:
         for taint in (node.get("spec") or {}).get("taints") or []
         if taint.get("effect") in ("NoSchedule", "NoExecute")
     )
-
-
-def _term_matches(term: dict, node: dict) -> bool:
-    if not selectors.matches(selectors.from_node_selector_term(term), P.labels(node)):
-        return False
-    fields = {"metadata.name": P.name(node)}
-    for e in term.get("matchFields") or []:
-        have = fields.get(e["key"])
-        if (e["operator"] == "In") != (have in (e.get("values") or [])):
-            return False
-    return True
 
 
 def pod_template_for_node(ds: dict, node_name: str) -> dict:

@@ -9,8 +9,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from cluster.actions import Action, Create, Delete, Ref, UpdateStatus
-from cluster.nodes import node_status, pod_status
+from cluster.actions import Action, Create, Delete, RecordEvent, Ref, UpdateStatus
+from cluster.nodes import admission, node_status, pod_status
 from cluster.nodes import runtime as rt
 from cluster.nodes.lifecycle import PodSync
 from cluster.objects.clone import clone
@@ -64,14 +64,14 @@ def sync(
     wakes.append(status_wake)
 
     if runtime_up:
-        pod_actions, pod_wakes = _sync_pods(pods, state, machine, now, rng, extra)
+        pod_actions, pod_wakes = _sync_pods(pods, state, machine, now, rng, extra, node)
         actions += pod_actions
         wakes += pod_wakes
     future = [w for w in wakes if w is not None and w > now]
     return KubeletResult(actions, state, min(future) if future else None)
 
 
-def _sync_pods(pods, state, machine, now, rng, extra) -> tuple[list, list]:
+def _sync_pods(pods, state, machine, now, rng, extra, node) -> tuple[list, list]:
     actions: list = []
     wakes: list[float] = []
     live = {p["metadata"].get("uid", ""): p for p in pods}
@@ -79,6 +79,14 @@ def _sync_pods(pods, state, machine, now, rng, extra) -> tuple[list, list]:
         # The API object is gone (deleted or force-deleted): drop its containers.
         del state["pods"][uid]
         rt.release_ip(state, uid)
+    rejected = state.setdefault("rejected", [])
+    rejected[:] = [u for u in rejected if u in live]
+    admitted = [  # the active pods: admitted and not finished
+        live[u]
+        for u, ps in state["pods"].items()
+        if not ps.get("terminated")
+        and (live[u].get("status") or {}).get("phase") not in ("Succeeded", "Failed")
+    ]
     for pod in sorted(
         pods,
         key=lambda p: (
@@ -86,6 +94,16 @@ def _sync_pods(pods, state, machine, now, rng, extra) -> tuple[list, list]:
             p["metadata"]["name"],
         ),
     ):
+        uid = pod["metadata"].get("uid", "")
+        if uid in rejected:
+            continue
+        if uid not in state["pods"] and _is_new(pod):
+            refused = admission.rejection(pod, admitted, node)
+            if refused is not None:
+                rejected.append(uid)
+                actions += _reject(pod, *refused, now)
+                continue
+            admitted.append(pod)
         step = PodSync(pod, state, machine, now, rng, extra)
         step.run()
         actions += step.actions
@@ -100,6 +118,40 @@ def _sync_pods(pods, state, machine, now, rng, extra) -> tuple[list, list]:
             )
             actions.append(Delete(ref, grace_period_seconds=0, uid=meta.get("uid", "")))
     return actions, wakes
+
+
+def _is_new(pod: dict) -> bool:
+    """A pod the kubelet has not admitted yet and that still wants to run."""
+    status = pod.get("status") or {}
+    return not pod["metadata"].get("deletionTimestamp") and status.get("phase") in (
+        None,
+        "",
+        "Pending",
+    )
+
+
+def _reject(pod: dict, reason: str, message: str, now: float) -> list:
+    """kubelet.rejectPod: a Warning event, and the pod Failed with the reason."""
+    meta = pod["metadata"]
+    ref = Ref("Pod", meta.get("namespace"), meta["name"], "v1", meta.get("uid", ""))
+    status = {
+        "phase": "Failed",
+        "reason": reason,
+        "message": admission.REJECTED_PREFIX + message,
+        "qosClass": pod_status.qos_class(pod),
+        "startTime": (pod.get("status") or {}).get("startTime") or rfc3339(now),
+    }
+    return [
+        RecordEvent(
+            ref,
+            "Warning",
+            reason,
+            message,
+            component="kubelet",
+            host=(pod.get("spec") or {}).get("nodeName", ""),
+        ),
+        UpdateStatus({**pod, "status": status}),
+    ]
 
 
 def build_status(pod: dict, ps: dict, machine: dict, now: float) -> dict:

@@ -11,6 +11,8 @@ from cluster import operations
 from cluster.apiserver import errors
 from cluster.kinds import by_kind
 from cluster.models import Component, Machine
+from cluster.objects import quantity
+from cluster.scheduler import podinfo
 from tests.engine.kit import (
     DEPLOYMENT,
     POD,
@@ -325,3 +327,49 @@ def test_a_resting_cluster_ticks_once_per_heartbeat_period(offset):
     renewed = [parse_rfc3339(lease["spec"]["renewTime"]) for lease in leases]
     assert len(renewed) == 4
     assert all(now - t <= 11 for t in renewed)
+
+
+def _pinned(name: str, node: str, cpu: str) -> dict:
+    return {
+        "apiVersion": "v1",
+        "kind": "Pod",
+        "metadata": {"name": name},
+        "spec": {
+            "nodeName": node,
+            "containers": [
+                {
+                    "name": "web",
+                    "image": "nginx:1.27",
+                    "resources": {"requests": {"cpu": cpu}},
+                }
+            ],
+        },
+    }
+
+
+def test_a_pod_pinned_with_node_name_skips_the_scheduler_but_not_the_kubelet():
+    cluster = new_cluster()
+    operations.set_component_state(
+        component(cluster, "control-plane", "kube-scheduler"), "stopped"
+    )
+    allocatable = nodes(cluster)["worker1"]["status"]["allocatable"]["cpu"]
+    api(cluster).create(_pinned("fits", "worker1", "100m"))
+    api(cluster).create(_pinned("too-big", "worker1", "64"))
+    operations.fast_forward(cluster, 30)
+
+    by_name = {p["metadata"]["name"]: p for p in pods(cluster)}
+    assert by_name["fits"]["status"]["phase"] == "Running"
+    refused = by_name["too-big"]["status"]
+    assert (refused["phase"], refused["reason"]) == ("Failed", "OutOfcpu")
+    capacity = quantity.millicores(allocatable)
+    used = sum(  # what the kubelet had admitted: "fits" and the system pods there
+        podinfo.pod_requests(p["spec"]).get("cpu", 0)
+        for p in pods(cluster, namespace=None)
+        if p["spec"].get("nodeName") == "worker1" and p["metadata"]["name"] != "too-big"
+    )
+    assert 100 < used < capacity
+    assert refused["message"] == (
+        "Pod was rejected: Node didn't have enough resource: cpu, requested: 64000, "
+        f"used: {used}, capacity: {capacity}"
+    )
+    assert "OutOfcpu" in event_reasons(cluster)
