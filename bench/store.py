@@ -22,13 +22,12 @@ from __future__ import annotations
 
 import argparse
 import contextlib
-import os
 import random
 import statistics
 import time
 from collections.abc import Callable
 
-import django
+from bench.scratch import quiet, scratch_database
 
 POD_COUNT = 1000
 LIST_SIZE = 1000
@@ -71,19 +70,6 @@ def _best_ms(fn: Callable[[], object]) -> float:
         fn()
         times.append(time.perf_counter() - start)
     return statistics.median(times) * 1000
-
-
-@contextlib.contextmanager
-def _quiet():
-    """Writes without their on-commit notification (for setup, or `--no-notify`)."""
-    from cluster import watch
-
-    notify = watch.notify
-    watch.notify = lambda *args, **kwargs: None
-    try:
-        yield
-    finally:
-        watch.notify = notify
 
 
 def run(pods: int) -> list[tuple[str, str]]:
@@ -150,7 +136,7 @@ def run(pods: int) -> list[tuple[str, str]]:
 
     since = store.current_revision(cluster.pk)
     names = [o["metadata"]["name"] for o in stored]
-    with _quiet():
+    with quiet():
         for i in range(WATCH_EVENTS):
             live = store.get(cluster.pk, pod_kind, "default", names[i % len(names)])
             store.update(cluster.pk, pod_kind, live, None)
@@ -161,7 +147,7 @@ def run(pods: int) -> list[tuple[str, str]]:
 
     # A big list: the same admitted pod under more names, written by the store alone.
     template = admitted[0]
-    with _quiet():
+    with quiet():
         for i in range(BIG_LIST_SIZE - 2 * pods):
             meta = {**template["metadata"], "name": f"b-{i:05d}"}
             store.create(cluster.pk, pod_kind, dict(template, metadata=meta))
@@ -178,36 +164,10 @@ def main() -> None:
     parser.add_argument("--pods", type=int, default=POD_COUNT)
     parser.add_argument("--no-notify", dest="notify", action="store_false")
     args = parser.parse_args()
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "tests.settings")
-    django.setup()
-
-    from django.conf import settings
-
-    # The lab's per-cluster quotas would stop the run at 100 pods.
-    settings.KUBELAB_QUOTA_PODS_PER_CLUSTER = 10 * BIG_LIST_SIZE
-    settings.KUBELAB_QUOTA_OBJECTS_PER_CLUSTER = 10 * BIG_LIST_SIZE
+    with scratch_database(), contextlib.nullcontext() if args.notify else quiet():
+        figures = run(args.pods)
     from django.db import connection
 
-    from config import embedded_redis
-
-    sqlite = connection.vendor == "sqlite"
-    connection.settings_dict.setdefault("TEST", {})["NAME"] = (
-        str(settings.VAR_DIR / "bench.sqlite3") if sqlite else "kubelab_bench"
-    )
-    redis = (
-        embedded_redis.start(settings.EMBEDDED_REDIS_SOCKET)
-        if settings.REDIS_IS_EMBEDDED
-        else None
-    )
-    connection.creation.create_test_db(verbosity=0, autoclobber=True, serialize=False)
-    try:
-        with contextlib.nullcontext() if args.notify else _quiet():
-            figures = run(args.pods)
-    finally:
-        connection.creation.destroy_test_db(
-            connection.settings_dict["NAME"], verbosity=0
-        )
-        embedded_redis.stop(redis)
     notified = "with" if args.notify else "without"
     print(f"database: {connection.vendor}, {notified} on-commit notifications")
     width = max(len(label) for label, _ in figures)

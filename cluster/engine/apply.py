@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import contextlib
 import logging
+
+from django.db import transaction
 
 from cluster import kinds
 from cluster.actions import (
@@ -22,6 +25,7 @@ log = logging.getLogger(__name__)
 
 # Outcomes a level-based reconciler simply retries on its next pass.
 RETRIABLE = {"Conflict", "AlreadyExists", "NotFound", "TooManyRequests"}
+BIND_BATCH = 100  # bindings per transaction: short enough not to hold writers back
 
 
 def _kind_of(obj: dict):
@@ -68,17 +72,41 @@ def apply_one(api, action) -> None:
 
 
 def apply_all(api, actions) -> tuple[int, int]:
-    """Apply in order; returns (writes that landed, writes refused for a retriable reason)."""
+    """Apply in order; returns (writes that landed, writes refused for a retriable reason).
+
+    Bindings come in bursts (a scheduler pass binds every pod it placed) and go in
+    batches of BIND_BATCH per database transaction: each is still its own write with
+    its own revision and watch event, but they share one commit."""
     landed = refused = 0
-    for action in actions:
-        try:
-            apply_one(api, action)
-            landed += 1
-        except errors.ApiError as exc:
-            if exc.reason not in RETRIABLE:
-                # The component's own request was bad: log it, as a real one would.
-                log.warning(
-                    "%s: %s refused: %s", api.caller.name, type(action).__name__, exc
-                )
-            refused += 1
+    i = 0
+    while i < len(actions):
+        batch = 1
+        if isinstance(actions[i], Bind):
+            while (
+                batch < BIND_BATCH
+                and i + batch < len(actions)
+                and isinstance(actions[i + batch], Bind)
+            ):
+                batch += 1
+        with transaction.atomic() if batch > 1 else contextlib.nullcontext():
+            for action in actions[i : i + batch]:
+                if _apply_logged(api, action):
+                    landed += 1
+                else:
+                    refused += 1
+        i += batch
     return landed, refused
+
+
+def _apply_logged(api, action) -> bool:
+    """Whether the write landed; a refusal for a reason other than a retriable one is
+    the component's own bad request, logged as a real one would log it."""
+    try:
+        apply_one(api, action)
+        return True
+    except errors.ApiError as exc:
+        if exc.reason not in RETRIABLE:
+            log.warning(
+                "%s: %s refused: %s", api.caller.name, type(action).__name__, exc
+            )
+        return False
