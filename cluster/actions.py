@@ -23,6 +23,11 @@ class Ref:
 @dataclass
 class Create:
     obj: dict
+    # A controller's pod creates (slowStartBatch): their batch, 1, 2, 4... pods, and
+    # the event to record on the owner when one fails, its message formatted with the
+    # error. A failed batch skips the owner's later ones.
+    batch: int = 0
+    on_failure: RecordEvent | None = None
 
 
 @dataclass
@@ -84,6 +89,9 @@ class RecordEvent:
     host: str = ""
     field_path: str = ""
     extra: dict = field(default_factory=dict)
+    # Reports the action just before it (SuccessfulCreate after its Create): recorded
+    # only if that action landed.
+    reports_previous: bool = False
 
 
 Action = Create | Update | UpdateStatus | Patch | Delete | Bind | Evict | RecordEvent

@@ -19,6 +19,8 @@ COMPONENT = "replicaset-controller"
 BURST_REPLICAS = 500
 SLOW_START_INITIAL_BATCH_SIZE = 1
 SUCCESSFUL_CREATE = "SuccessfulCreate"
+FAILED_CREATE = "FailedCreate"
+FAILED_CREATE_MESSAGE = "Error creating: {error}"
 SUCCESSFUL_DELETE = "SuccessfulDelete"
 CREATED_POD = "Created pod: {}"
 DELETED_POD = "Deleted pod: {}"
@@ -56,12 +58,24 @@ def new_pod_names(
 def create_pods(
     owner: dict, template: dict, names: list[str], component: str
 ) -> list[Action]:
-    """Create + SuccessfulCreate event for each name (RealPodControl.CreatePods)."""
+    """Create + SuccessfulCreate event for each name (RealPodControl.CreatePods), in
+    slow-start batches of 1, 2, 4... pods; a failed create records FailedCreate."""
     actions: list[Action] = []
-    for pod_name in names:
-        actions.append(Create(P.pod_from_template(template, owner, pod_name)))
+    failed = RecordEvent(
+        P.ref(owner), "Warning", FAILED_CREATE, FAILED_CREATE_MESSAGE, component
+    )
+    for i, pod_name in enumerate(names):
+        pod = P.pod_from_template(template, owner, pod_name)
+        actions.append(Create(pod, batch=(i + 1).bit_length(), on_failure=failed))
         actions.append(
-            _event(owner, SUCCESSFUL_CREATE, CREATED_POD.format(pod_name), component)
+            RecordEvent(
+                P.ref(owner),
+                "Normal",
+                SUCCESSFUL_CREATE,
+                CREATED_POD.format(pod_name),
+                component,
+                reports_previous=True,
+            )
         )
     return actions
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import logging
 
 from django.db import transaction
@@ -72,12 +73,12 @@ def apply_one(api, action) -> None:
 
 
 def apply_all(api, actions) -> tuple[int, int]:
-    """Apply in order; returns (writes that landed, writes refused for a retriable reason).
+    """Apply in order; returns (writes that landed, writes refused or skipped).
 
     Bindings come in bursts (a scheduler pass binds every pod it placed) and go in
     batches of BIND_BATCH per database transaction: each is still its own write with
     its own revision and watch event, but they share one commit."""
-    landed = refused = 0
+    outcome = _Outcome(api)
     i = 0
     while i < len(actions):
         batch = 1
@@ -90,23 +91,60 @@ def apply_all(api, actions) -> tuple[int, int]:
                 batch += 1
         with transaction.atomic() if batch > 1 else contextlib.nullcontext():
             for action in actions[i : i + batch]:
-                if _apply_logged(api, action):
-                    landed += 1
-                else:
-                    refused += 1
+                outcome.apply(action)
         i += batch
-    return landed, refused
+    return outcome.landed, outcome.refused
 
 
-def _apply_logged(api, action) -> bool:
-    """Whether the write landed; a refusal for a reason other than a retriable one is
-    the component's own bad request, logged as a real one would log it."""
-    try:
-        apply_one(api, action)
-        return True
-    except errors.ApiError as exc:
-        if exc.reason not in RETRIABLE:
-            log.warning(
-                "%s: %s refused: %s", api.caller.name, type(action).__name__, exc
+class _Outcome:
+    """What landed so far, for the actions that depend on the ones before them: a
+    SuccessfulCreate only after its create landed, and a controller's slow start
+    stopping after a batch with a failed create (FailedCreate on the owner)."""
+
+    def __init__(self, api) -> None:
+        self.api = api
+        self.landed = self.refused = 0
+        self.previous_landed = True
+        self.failed_batch: dict = {}  # owner's event key -> its first failed batch
+
+    def apply(self, action) -> None:
+        if isinstance(action, RecordEvent) and action.reports_previous:
+            if self.previous_landed:
+                self._send(action)
+            return
+        if isinstance(action, Create) and action.on_failure is not None:
+            owner = action.on_failure.involved
+            if self.failed_batch.get(owner, action.batch) < action.batch:
+                self.previous_landed = False  # slow start stopped before this batch
+                self.refused += 1
+                return
+        error = self._send(action)
+        self.previous_landed = error is None
+        if error is None:
+            self.landed += 1
+            return
+        self.refused += 1
+        if isinstance(action, Create) and action.on_failure is not None:
+            self.failed_batch.setdefault(action.on_failure.involved, action.batch)
+            failure = action.on_failure
+            self._send(
+                dataclasses.replace(
+                    failure, message=failure.message.format(error=error.message)
+                )
             )
-        return False
+
+    def _send(self, action) -> errors.ApiError | None:
+        """The refusal, if any; one for a reason other than a retriable one is the
+        component's own bad request, logged as a real one would log it."""
+        try:
+            apply_one(self.api, action)
+            return None
+        except errors.ApiError as exc:
+            if exc.reason not in RETRIABLE:
+                log.warning(
+                    "%s: %s refused: %s",
+                    self.api.caller.name,
+                    type(action).__name__,
+                    exc,
+                )
+            return exc

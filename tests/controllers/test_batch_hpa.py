@@ -63,6 +63,7 @@ def test_job_pods_carry_job_labels_and_names():
         "SuccessfulCreate",
         f"Created pod: {P.name(pod)}",
         "job-controller",
+        reports_previous=True,
     )
 
 

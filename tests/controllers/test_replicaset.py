@@ -21,9 +21,18 @@ def _names(seed: int, count: int, base: str = "web-") -> list[str]:
 
 
 def _creates(rs, names):
+    failed = RecordEvent(
+        P.ref(rs),
+        "Warning",
+        "FailedCreate",
+        "Error creating: {error}",
+        "replicaset-controller",
+    )
     out = []
-    for n in names:
-        out.append(Create(P.pod_from_template(rs["spec"]["template"], rs, n)))
+    for i, n in enumerate(names):
+        batch = [1, 2, 2, 3, 3, 3, 3, 4, 4, 4, 4, 4, 4, 4, 4][i]  # 1, 2, 4, 8 pods
+        pod = P.pod_from_template(rs["spec"]["template"], rs, n)
+        out.append(Create(pod, batch=batch, on_failure=failed))
         out.append(
             RecordEvent(
                 P.ref(rs),
@@ -31,6 +40,7 @@ def _creates(rs, names):
                 "SuccessfulCreate",
                 f"Created pod: {n}",
                 "replicaset-controller",
+                reports_previous=True,
             )
         )
     return out

@@ -53,3 +53,43 @@ def test_a_burst_of_bindings_shares_commits_but_each_is_its_own_revision(setting
     assert set(nodes.values()) == {"worker1"}
     events = store.events_since(cluster.pk, before + 1)
     assert [e.revision for e in events] == list(range(before + 2, before + 2 + landed))
+
+
+def test_creates_past_the_quota_record_failed_create_and_stop_the_slow_start(settings):
+    from cluster import operations
+    from tests.engine.kit import deployment, pods
+
+    cluster = new_cluster()
+    settings.KUBELAB_QUOTA_PODS_PER_CLUSTER = len(pods(cluster, namespace=None)) + 2
+    api(cluster).create(deployment("web", 10))
+    operations.fast_forward(cluster, 5)
+
+    assert len(pods(cluster, label="app=web")) == 2
+    events = api(cluster).list(kinds.by_kind("Event"), "default").items
+    created = [e for e in events if e["reason"] == "SuccessfulCreate"]
+    assert sum(e.get("count", 1) for e in created if "Created pod" in e["message"]) == 2
+    failed = [e for e in events if e["reason"] == "FailedCreate"]
+    assert failed and all(e["type"] == "Warning" for e in failed)
+    assert failed[0]["involvedObject"]["kind"] == "ReplicaSet"
+    assert failed[0]["message"].startswith('Error creating: pods "web-')
+    assert "is forbidden: exceeded quota: kubelab-cluster-quota" in failed[0]["message"]
+
+
+def test_a_failed_batch_stops_the_slow_start_before_the_next_batch(settings):
+    from cluster.controllers.replicaset import create_pods
+    from tests.engine.kit import pods
+
+    cluster = new_cluster("empty")
+    settings.KUBELAB_QUOTA_PODS_PER_CLUSTER = len(pods(cluster, namespace=None)) + 2
+    owner = {
+        "apiVersion": "apps/v1",
+        "kind": "ReplicaSet",
+        "metadata": {"name": "web-1", "namespace": "default", "uid": "u1"},
+    }
+    template = {"spec": {"containers": [{"name": "c", "image": "nginx:1.27"}]}}
+    names = [f"web-1-{i}" for i in range(7)]  # batches of 1, 2 and 4 pods
+    actions = create_pods(owner, template, names, "replicaset-controller")
+
+    # Batch 1 lands, batch 2 lands one pod and fails one, batch 3 is never sent.
+    assert apply_all(api(cluster), actions) == (2, 5)
+    assert sorted(p["metadata"]["name"] for p in pods(cluster)) == names[:2]
