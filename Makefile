@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test lint test-only install browsers clean
+.PHONY: run test lint test-only install browsers clean bench-k8s
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -37,3 +37,10 @@ test: lint test-only
 
 clean:
 	rm -rf var/test-* .pytest_cache
+
+# Benchmarks of the Kubernetes HTTP API (kubectl's Table, watch latency, a class of 60);
+# about 10 minutes; figures and how to read them in docs/performance.md.
+bench-k8s: $(STAMP)
+	DJANGO_SETTINGS_MODULE=tests.settings $(BIN)/python -m bench.k8s_table
+	DJANGO_SETTINGS_MODULE=tests.settings $(BIN)/python -m bench.k8s_watch
+	DJANGO_SETTINGS_MODULE=tests.settings $(BIN)/python -m bench.k8s_class

@@ -8,7 +8,10 @@ workers): a forked child inherits the loop but not the thread that runs it.
 
 `post` queues a message without waiting and folds it into one of the same type still
 queued for the same group (`merge`), so a burst of writes costs one send; `send` waits for delivery; `call`
-runs a short blocking call (a Redis command) there, once for all queued under one key.
+runs a short blocking call (a Redis command) off the caller's path, once for all queued
+under one key. Blocking calls run in a thread of their own, one at a time: on the loop,
+a slow one (the first Celery publish of a process connects to the broker) held up
+every message queued behind it.
 """
 
 from __future__ import annotations
@@ -20,6 +23,7 @@ import logging
 import os
 import threading
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 
 from channels.layers import get_channel_layer
 
@@ -36,6 +40,7 @@ class _Sender:
     def __init__(self) -> None:
         self._lock = threading.Lock()
         self._loop: asyncio.AbstractEventLoop | None = None
+        self._calls_thread: ThreadPoolExecutor | None = None
         self._pid = 0
         # (group, message type) -> the message waiting to go there
         self._queued: dict[tuple[str, str], dict] = {}
@@ -50,6 +55,9 @@ class _Sender:
                 target=loop.run_forever, name="kubelab-layer-sender", daemon=True
             ).start()
             self._loop, self._pid = loop, os.getpid()
+            self._calls_thread = ThreadPoolExecutor(
+                max_workers=1, thread_name_prefix="kubelab-layer-calls"
+            )
             self._queued, self._calls, self._in_flight = {}, {}, set()
         return self._loop
 
@@ -97,8 +105,9 @@ class _Sender:
         await asyncio.sleep(GATHER_SECONDS)
         with self._lock:
             fn = self._calls.pop(key)
+            calls_thread = self._calls_thread
         try:
-            fn()
+            await asyncio.get_running_loop().run_in_executor(calls_thread, fn)
         except Exception:
             log.exception("background call %s failed", key)
 

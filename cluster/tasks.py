@@ -17,7 +17,7 @@ from django.conf import settings
 from django.db.models import F, Value
 from django.db.models.functions import Greatest
 
-from cluster import layer_sender
+from cluster import idle, layer_sender
 from cluster.models import Cluster
 
 log = logging.getLogger(__name__)
@@ -82,11 +82,14 @@ def tick_cluster(cluster_id: int) -> None:
 
 
 def due_clusters(wall: float | None = None) -> list[int]:
-    """Clusters whose clock (anchor + elapsed × speed) has reached their next timer."""
+    """Clusters whose clock (anchor + elapsed × speed) has reached their next timer.
+
+    Idle clusters are left out: they are paused until someone opens them (`idle`).
+    """
     wall = time.time() if wall is None else wall
     sim_now = F("sim_anchor") + (Value(wall) - F("wall_anchor")) * F("speed")
     return list(
-        Cluster.objects.filter(next_timer__isnull=False, speed__gt=0)
+        Cluster.objects.filter(idle.awake(wall), next_timer__isnull=False, speed__gt=0)
         .alias(now=Greatest(sim_now, F("sim_anchor")))
         .filter(now__gte=F("next_timer"))
         .values_list("pk", flat=True)

@@ -13,12 +13,13 @@ from channels.auth import AuthMiddlewareStack  # noqa: E402
 from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
 from channels.security.websocket import AllowedHostsOriginValidator  # noqa: E402
 
+from cluster.k8sapi.handler import with_kubernetes_http  # noqa: E402
 from cluster.k8sapi.routing import with_kubernetes_websockets  # noqa: E402
 from playground.routing import websocket_urlpatterns  # noqa: E402
 
 application = ProtocolTypeRouter(
     {
-        "http": django_asgi_app,
+        "http": with_kubernetes_http(django_asgi_app),
         "websocket": with_kubernetes_websockets(
             AllowedHostsOriginValidator(
                 AuthMiddlewareStack(URLRouter(websocket_urlpatterns))

@@ -12,7 +12,14 @@ from pathlib import Path
 
 from django.core.exceptions import ImproperlyConfigured
 
-from config.env import database_from_url, env_bool, env_int, env_list, redis_url
+from config.env import (
+    database_from_url,
+    env_bool,
+    env_float,
+    env_int,
+    env_list,
+    redis_url,
+)
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = Path(os.environ.get("KUBELAB_VAR_DIR", BASE_DIR / "var"))
@@ -126,11 +133,20 @@ CELERY_BEAT_SCHEDULE = {
     "wake-due-clusters": {"task": "cluster.tasks.wake_due_clusters", "schedule": 0.5},
 }
 
+# The channel layer, sized past channels_redis's defaults (bench/stream_delivery.py):
+# - its connection pool held 100, and a class connecting at once was refused past ~99;
+# - each process buffers at most `capacity` messages per channel and silently drops the
+#   oldest beyond it (and a group send skips full channels), so it is well above a
+#   burst; nudges are also folded per cluster before they are sent (layer_sender);
+# - redis-py reads with a 5 s timeout by default, the same 5 s the layer's blocking pop
+#   waits on the server, so a stream with nothing to say for 5 s died with 1011.
 CHANNEL_LAYERS = {
     "default": {
         "BACKEND": "channels_redis.core.RedisChannelLayer",
         "CONFIG": {
-            "hosts": [{"address": REDIS_URL, "max_connections": 2000}],
+            "hosts": [
+                {"address": REDIS_URL, "max_connections": 2000, "socket_timeout": 30}
+            ],
             "capacity": 5000,
             "expiry": 30,
         },
@@ -138,9 +154,12 @@ CHANNEL_LAYERS = {
 }
 
 # --- Auth, i18n, static -------------------------------------------------------------
+_VALIDATORS = "django.contrib.auth.password_validation."
 AUTH_PASSWORD_VALIDATORS = [
-    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
-    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+    {"NAME": _VALIDATORS + "UserAttributeSimilarityValidator"},
+    {"NAME": _VALIDATORS + "MinimumLengthValidator"},
+    {"NAME": _VALIDATORS + "CommonPasswordValidator"},
+    {"NAME": _VALIDATORS + "NumericPasswordValidator"},
 ]
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "clusters"
@@ -157,9 +176,17 @@ STATIC_URL = "static/"
 STATICFILES_DIRS = [BASE_DIR / "static"]
 STATIC_ROOT = VAR_DIR / "staticfiles"
 
+# Password-reset mail goes to the console (the process log) unless an SMTP server is set.
 EMAIL_BACKEND = os.environ.get(
     "EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend"
 )
+EMAIL_HOST = os.environ.get("EMAIL_HOST", "localhost")
+EMAIL_PORT = env_int("EMAIL_PORT", 25)
+EMAIL_HOST_USER = os.environ.get("EMAIL_HOST_USER", "")
+EMAIL_HOST_PASSWORD = os.environ.get("EMAIL_HOST_PASSWORD", "")
+EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", False)
+DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "kubelab <kubelab@localhost>")
+PASSWORD_RESET_TIMEOUT = env_int("PASSWORD_RESET_TIMEOUT", 3 * 24 * 3600)
 
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
@@ -168,6 +195,7 @@ REST_FRAMEWORK = {
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "DEFAULT_THROTTLE_CLASSES": ["playground.api.throttling.UserRateThrottle"],
 }
 SPECTACULAR_SETTINGS = {
     "TITLE": "kubelab REST API",
@@ -188,6 +216,30 @@ KUBELAB_QUOTA_CLUSTERS_PER_STUDENT = env_int("KUBELAB_QUOTA_CLUSTERS_PER_STUDENT
 KUBELAB_QUOTA_MACHINES_PER_CLUSTER = env_int("KUBELAB_QUOTA_MACHINES_PER_CLUSTER", 10)
 KUBELAB_QUOTA_PODS_PER_CLUSTER = env_int("KUBELAB_QUOTA_PODS_PER_CLUSTER", 100)
 KUBELAB_QUOTA_OBJECTS_PER_CLUSTER = env_int("KUBELAB_QUOTA_OBJECTS_PER_CLUSTER", 2000)
+# After a class's end date its students' clusters are read-only (the course app decides).
+KUBELAB_READ_ONLY_CHECK = "playground.courses.access.class_ended_reason"
+
+
+def _not_negative(name: str, value: float) -> float:
+    if not value >= 0:  # also refuses nan
+        raise ImproperlyConfigured(f"{name} must be 0 or more, not {value!r}")
+    return value
+
+
+# Requests per second each kubectl token and each REST user may make, with bursts up to
+# KUBELAB_API_BURST (a token bucket in Redis, shared by every process). 0 turns it off.
+KUBELAB_API_RATE = _not_negative("KUBELAB_API_RATE", env_float("KUBELAB_API_RATE", 20))
+KUBELAB_API_BURST = _not_negative(
+    "KUBELAB_API_BURST", env_int("KUBELAB_API_BURST", 100)
+)
+# Open live-diagram WebSockets per user; 0 means no limit.
+KUBELAB_WS_MAX_PER_USER = _not_negative(
+    "KUBELAB_WS_MAX_PER_USER", env_int("KUBELAB_WS_MAX_PER_USER", 20)
+)
+# A cluster nobody has used for this long stops ticking until it is opened; 0: never.
+KUBELAB_IDLE_PAUSE_HOURS = _not_negative(
+    "KUBELAB_IDLE_PAUSE_HOURS", env_float("KUBELAB_IDLE_PAUSE_HOURS", 2)
+)
 
 # --- Security (production, DEBUG off) ----------------------------------------------
 SECURE_CONTENT_TYPE_NOSNIFF = True

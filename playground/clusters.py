@@ -4,12 +4,19 @@ from __future__ import annotations
 
 from django.db import transaction
 
-from cluster import provision
+from cluster import access, provision
 from cluster.models import Cluster
+
+
+class ReadOnlyOwner(Exception):
+    """The user's clusters are read-only (their class has ended): no new ones either."""
 
 
 def create_for(user, name: str, template: str = "single") -> Cluster:
     """A new cluster owned by `user`; IntegrityError when the name is taken."""
+    why = access.frozen_reason(user)
+    if why:
+        raise ReadOnlyOwner(why)
     with transaction.atomic():
         return provision.create_cluster(user, name, template=template)
 

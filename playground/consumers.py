@@ -11,24 +11,35 @@ from __future__ import annotations
 import asyncio
 from urllib.parse import parse_qs
 
+from asgiref.sync import sync_to_async
 from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncJsonWebsocketConsumer
 
+from cluster import idle, limits
 from cluster.access import can_read
 from cluster.models import Cluster
 from cluster.watch import group_name
-from playground.live import LiveStream
+from playground.live import LiveStream, frame_parts
 
 MIN_FRAME_INTERVAL = 0.05  # at most 20 frames per second
 # Close codes the page understands (4000-4999 are for applications).
 CLOSE_FORBIDDEN = 4403
+CLOSE_TOO_MANY = 4429
 
 
 def readable_cluster(user, slug: str) -> Cluster | None:
     cluster = Cluster.objects.filter(slug=slug).first()
     if cluster is None or not can_read(user, cluster):
         return None
+    idle.touch(cluster)  # opening the diagram wakes a paused cluster
     return cluster
+
+
+def too_many_sockets() -> str:
+    return (
+        f"too many open connections: at most {limits.max_sockets()} per user; "
+        "close another tab of the lab and reload this one"
+    )
 
 
 def _since(query_string: bytes) -> int | None:
@@ -50,10 +61,22 @@ class ClusterConsumer(AsyncJsonWebsocketConsumer):
         if cluster is None:
             await self.close(code=CLOSE_FORBIDDEN)  # before accept: the handshake fails
             return
+        user_id = self.scope["user"].pk
+        if not await sync_to_async(limits.claim_socket)(user_id, self.channel_name):
+            # Accepted, then closed: a refused handshake would carry no code or reason.
+            await self.accept()
+            reason = too_many_sockets()
+            await self.send_json(
+                {"t": "refused", "code": CLOSE_TOO_MANY, "reason": reason}
+            )
+            await self.close(code=CLOSE_TOO_MANY, reason=reason)
+            return
+        self.socket_slot = user_id
         self.group = group_name(cluster.pk)
         self.stream = LiveStream(cluster.pk)
         self.dirty = False
         self.flusher: asyncio.Task | None = None
+        self.sending = asyncio.Lock()
         self.last_frame = 0.0
         await self.channel_layer.group_add(self.group, self.channel_name)
         await self.accept()
@@ -65,6 +88,10 @@ class ClusterConsumer(AsyncJsonWebsocketConsumer):
         await self._send(frame)
 
     async def disconnect(self, code):
+        if getattr(self, "socket_slot", None) is not None:
+            await sync_to_async(limits.release_socket)(
+                self.socket_slot, self.channel_name
+            )
         if getattr(self, "group", None):
             await self.channel_layer.group_discard(self.group, self.channel_name)
         if getattr(self, "flusher", None):
@@ -93,11 +120,17 @@ class ClusterConsumer(AsyncJsonWebsocketConsumer):
             if wait > 0:
                 await asyncio.sleep(wait)
             self.dirty = False
-            frame = await database_sync_to_async(self.stream.next_frame)()
+            # Not database_sync_to_async: it closes the thread's database connection
+            # around every call, and reopening it cost more than reading the frame.
+            # A broken connection still gets closed by the next connect's checks.
+            frame = await sync_to_async(self.stream.next_frame)()
             if frame is not None:
                 self.dirty = self.dirty or bool(frame.get("more"))
                 await self._send(frame)
 
     async def _send(self, frame: dict) -> None:
         self.last_frame = asyncio.get_running_loop().time()
-        await self.send_json(frame)
+        # A snapshot in parts goes out whole before any other frame.
+        async with self.sending:
+            for part in frame_parts(frame):
+                await self.send_json(part)

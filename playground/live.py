@@ -10,13 +10,18 @@ that misses a frame notices the gap and asks for a fresh snapshot.
 from __future__ import annotations
 
 import json
+import random
 import time
 from typing import TypedDict
 
+from django.db import connection
+
 from cluster import kinds
-from cluster.access import api_for, sim_now
+from cluster.access import sim_now
+from cluster.apiserver.core import ApiServer, Caller
 from cluster.apiserver.errors import ApiError
-from cluster.models import Cluster, Machine
+from cluster.apiserver.plane import PlaneState, plane_state
+from cluster.models import Cluster, Component, Machine
 
 # What the diagram draws. Leases and endpoint slices change every few seconds and
 # draw nothing, so they are not streamed.
@@ -42,7 +47,11 @@ DIAGRAM_BUCKETS = tuple(sorted({k.bucket for k in DIAGRAM_KINDS}))
 SNAPSHOT_EVENTS = 200
 # One frame carries at most this many changes; the rest follow in the next frame.
 FRAME_EVENTS = 2000
+# daphne will not send a WebSocket message over 1 MiB (the consumer dies with it), so a
+# frame carries about this much at most: a big snapshot goes as several frames.
+FRAME_BYTES = 512 * 1024
 LAST_APPLIED = "kubectl.kubernetes.io/last-applied-configuration"
+CALLER = "web"
 
 
 class Change(TypedDict):
@@ -65,25 +74,79 @@ def slim(obj: dict) -> dict:
     return obj
 
 
-def machines_state(cluster_id: int) -> list[dict]:
+def _machine_rows(cluster_id: int) -> list[tuple]:
+    """(machine id, name, role, powered, cpu, memory, component kind, state, leader),
+    one row per component, in the diagram's order.
+
+    Every frame of every watcher reads these, so they come from one plain query: an
+    ORM query costs more to build than to run, and it was most of a frame's cost."""
+    quote = connection.ops.quote_name
+    machines, components = Machine._meta.db_table, Component._meta.db_table
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT m.id, m.name, m.role, m.powered, m.cpu, m.memory,"
+            " c.kind, c.state, c.leader"
+            f" FROM {quote(machines)} m"
+            f" LEFT JOIN {quote(components)} c ON c.machine_id = m.id"
+            f" WHERE m.cluster_id = %s ORDER BY m.{quote('index')}, m.id, c.kind",
+            [cluster_id],
+        )
+        return cursor.fetchall()
+
+
+def machines_state(cluster_id: int, rows: list[tuple] | None = None) -> list[dict]:
     """Every machine with its components, in the diagram's order."""
-    machines = Machine.objects.filter(cluster_id=cluster_id).prefetch_related(
-        "components"
+    machines: dict[int, dict] = {}
+    for pk, name, role, powered, cpu, memory, kind, state, leader in (
+        _machine_rows(cluster_id) if rows is None else rows
+    ):
+        machine = machines.get(pk)
+        if machine is None:
+            machine = machines[pk] = {
+                "name": name,
+                "role": role,
+                "powered": bool(powered),
+                "cpu": cpu,
+                "memory": memory,
+                "components": [],
+            }
+        if kind is not None:  # a machine without components still shows
+            machine["components"].append(
+                {"kind": kind, "state": state, "leader": bool(leader)}
+            )
+    return list(machines.values())
+
+
+def _plane(rows: list[tuple]) -> PlaneState:
+    """Whether the control plane can serve, from the same rows as the machines."""
+    return plane_state(
+        [
+            (kind, state, bool(powered))
+            for _pk, _name, role, powered, _cpu, _mem, kind, state, _leader in rows
+            if role == Machine.CONTROL_PLANE and kind is not None
+        ]
     )
-    return [
-        {
-            "name": m.name,
-            "role": m.role,
-            "powered": m.powered,
-            "cpu": m.cpu,
-            "memory": m.memory,
-            "components": [
-                {"kind": c.kind, "state": c.state, "leader": c.leader}
-                for c in sorted(m.components.all(), key=lambda c: c.kind)
-            ],
-        }
-        for m in machines
-    ]
+
+
+def _read_cluster(cluster_id: int) -> Cluster:
+    """The cluster's slug and clock (a plain query, for the same reason as above)."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT slug, sim_anchor, wall_anchor, speed"
+            f" FROM {connection.ops.quote_name(Cluster._meta.db_table)} WHERE id = %s",
+            [cluster_id],
+        )
+        row = cursor.fetchone()
+    if row is None:
+        raise Cluster.DoesNotExist(f"cluster {cluster_id} is gone")
+    slug, sim_anchor, wall_anchor, speed = row
+    return Cluster(
+        pk=cluster_id,
+        slug=slug,
+        sim_anchor=sim_anchor,
+        wall_anchor=wall_anchor,
+        speed=speed,
+    )
 
 
 def clock_state(cluster: Cluster) -> dict:
@@ -98,35 +161,37 @@ class LiveStream:
     def __init__(self, cluster_id: int):
         self.cluster_id = cluster_id
         self.revision: int | None = None  # None until a snapshot succeeded
-        self._machines_json = ""
+        self._machine_rows: list[tuple] | None = None
         self._clock: tuple | None = None
 
-    def _cluster(self) -> Cluster:
-        return Cluster.objects.get(pk=self.cluster_id)
-
-    def _api(self, cluster: Cluster):
-        return api_for(cluster, None, caller_name="web")
-
-    def _plane_fields(self, cluster: Cluster, force: bool) -> dict:
-        """Machines and clock, when they changed since the last frame (or `force`)."""
-        out: dict = {}
-        machines = machines_state(self.cluster_id)
-        encoded = json.dumps(machines, sort_keys=True)
-        if force or encoded != self._machines_json:
-            out["machines"] = machines
-            self._machines_json = encoded
+    def _read(self, force: bool) -> tuple[ApiServer, Cluster, dict]:
+        """The API server to read objects through, the cluster, and the machines and
+        clock when they changed since the last frame (or `force`)."""
+        cluster = _read_cluster(self.cluster_id)
+        rows = _machine_rows(self.cluster_id)
+        plane: dict = {}
+        if force or rows != self._machine_rows:
+            plane["machines"] = machines_state(self.cluster_id, rows)
+            self._machine_rows = rows
         anchors = (cluster.sim_anchor, cluster.wall_anchor, cluster.speed)
         if force or anchors != self._clock:
-            out["clock"] = clock_state(cluster)
+            plane["clock"] = clock_state(cluster)
             self._clock = anchors
-        return out
+        # The system caller `api_for` builds, with the control plane from the rows
+        # just read rather than a query of its own.
+        api = ApiServer(
+            cluster_id=self.cluster_id,
+            caller=Caller(CALLER, groups=("system:masters",)),
+            now=sim_now(cluster),
+            rng=random.Random(),
+            plane=_plane(rows),
+        )
+        return api, cluster, plane
 
     def snapshot(self) -> dict:
         """Everything the diagram draws, at one revision."""
-        cluster = self._cluster()
-        frame: dict = {"t": "snapshot", "cluster": cluster.slug}
-        frame.update(self._plane_fields(cluster, force=True))
-        api = self._api(cluster)
+        api, cluster, plane = self._read(force=True)
+        frame: dict = {"t": "snapshot", "cluster": cluster.slug, **plane}
         try:
             objects: dict[str, dict] = {}
             revision = None
@@ -165,10 +230,10 @@ class LiveStream:
         """The changes since the last frame, or None when nothing the diagram draws moved."""
         if self.revision is None:
             return self.snapshot()
-        cluster = self._cluster()
+        api, cluster, plane = self._read(force=force_plane)
         start = self.revision
         try:
-            events = self._api(cluster).events_since(start, DIAGRAM_BUCKETS)
+            events = api.events_since(start, DIAGRAM_BUCKETS)
         except ApiError as exc:
             if exc.code == 410:
                 return self.snapshot()
@@ -176,9 +241,14 @@ class LiveStream:
             events = []
         more = len(events) > FRAME_EVENTS
         events = events[:FRAME_EVENTS]
-        frame: dict = {"t": "changes", "from": start}
-        frame.update(self._plane_fields(cluster, force=force_plane))
-        if not events and len(frame) == 2 and not force_plane:
+        size = 0
+        for i, event in enumerate(events):
+            size += len(event.body)  # the stored body: a little more than the slim one
+            if i and size > FRAME_BYTES:
+                events, more = events[:i], True
+                break
+        frame: dict = {"t": "changes", "from": start, **plane}
+        if not events and not plane and not force_plane:
             return None
         changes: list[Change] = []
         for event in events:
@@ -210,10 +280,35 @@ def _trim_events(objects: dict[str, dict]) -> dict[str, dict]:
     return objects
 
 
+def frame_parts(frame: dict) -> list[dict]:
+    """The frames to send for `frame`: a snapshot bigger than FRAME_BYTES is split into
+    the snapshot (with machines, clock, and `parts`: how many frames it takes) and
+    `{"t": "objects", "rev", "objects"}` frames with the rest of its objects."""
+    objects = frame.get("objects")
+    if frame.get("t") != "snapshot" or not objects:
+        return [frame]
+    parts: list[dict] = [{}]
+    size = 0
+    for key, obj in objects.items():
+        cost = len(key) + len(json.dumps(obj))
+        if parts[-1] and size + cost > FRAME_BYTES:
+            parts.append({})
+            size = 0
+        parts[-1][key] = obj
+        size += cost
+    if len(parts) == 1:
+        return [frame]
+    rest = [{"t": "objects", "rev": frame["rev"], "objects": p} for p in parts[1:]]
+    return [{**frame, "objects": parts[0], "parts": len(parts)}, *rest]
+
+
 def apply_frame(state: dict[str, dict], frame: dict) -> dict[str, dict]:
     """What a client does with a frame (the browser's logic, used by tests)."""
     if frame["t"] == "snapshot":
         return dict(frame["objects"] or {})
+    if frame["t"] == "objects":
+        state.update(frame["objects"])
+        return state
     for change in frame.get("changes", []):
         if change["type"] == "DELETED":
             state.pop(change["key"], None)

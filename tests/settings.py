@@ -20,3 +20,8 @@ if DATABASES["default"]["ENGINE"].endswith("sqlite3"):  # noqa: F405
 if os.environ.get("KUBELAB_USE_TEST_DATABASE") == "1":
     _db = DATABASES["default"]  # noqa: F405
     _db["NAME"] = _db.get("TEST", {}).get("NAME") or f"test_{_db['NAME']}"
+
+# User and cluster ids repeat between tests, so a request-rate bucket or a socket slot
+# left by one test would reach the next; the tests of those limits turn them on.
+KUBELAB_API_RATE = 0
+KUBELAB_WS_MAX_PER_USER = 0

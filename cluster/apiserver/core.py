@@ -41,6 +41,17 @@ class Caller:
     read_only: bool = False
     username: str = ""
     groups: tuple[str, ...] = ("system:authenticated",)
+    read_only_reason: str = "this cluster is read-only for you"
+    # Asked on the first write only, so reads never pay for it: why this caller may not
+    # write after all ("" when it may), such as an owner whose class has ended.
+    write_check: Callable[[], str] | None = field(default=None, compare=False)
+
+    def refuses_writes(self) -> bool:
+        if self.write_check is not None:
+            why, self.write_check = self.write_check(), None
+            if why:
+                self.read_only, self.read_only_reason = True, why
+        return self.read_only
 
 
 @dataclass
@@ -379,14 +390,14 @@ class ApiServer:
         self.calls.append(
             Call(self.caller.name, verb, kind.plural, namespace or "", name)
         )
-        if write and self.caller.read_only:
+        if write and self.caller.refuses_writes():
             raise errors.forbidden(
                 kind.qualified,
                 "" if verb == "create" else name,
                 f'User "{self.caller.username}" cannot {verb.split()[0]} resource "{kind.plural}" '
                 f'in API group "{kind.group}"'
                 + (f' in the namespace "{namespace}"' if namespace else "")
-                + ": this cluster is read-only for you",
+                + f": {self.caller.read_only_reason}",
                 kind.group,
                 kind.plural,
             )

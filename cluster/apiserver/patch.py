@@ -97,6 +97,12 @@ def _merge_map(original: dict, patch: dict, kind: str, path: tuple) -> dict:
         raise bad_request(f"Unknown patch type: {directive} in map: {patch}")
     result = original
     orders: dict[str, list] = {}
+    # The live lists that `$setElementOrder/` fields reorder, before the merge.
+    live = {
+        k.removeprefix(ORDER_PREFIX): original.get(k.removeprefix(ORDER_PREFIX))
+        for k in patch
+        if k.startswith(ORDER_PREFIX)
+    }
     for key, value in patch.items():
         if key in (PATCH_DIRECTIVE, RETAIN_KEYS):
             continue
@@ -129,7 +135,10 @@ def _merge_map(original: dict, patch: dict, kind: str, path: tuple) -> dict:
     for field, order in orders.items():
         if isinstance(result.get(field), list) and isinstance(order, list):
             _, key = list_strategy(kind, path, field)
-            result[field] = _reorder(result[field], order, key)
+            before = live.get(field)
+            result[field] = _ordered(
+                result[field], order, before if isinstance(before, list) else [], key
+            )
     return result
 
 
@@ -144,9 +153,10 @@ def _merge_list(
             i for i in patch if not (isinstance(i, dict) and i.get(PATCH_DIRECTIVE))
         ]
     if strategy == "set":
-        return original + [
+        merged = original + [
             v for i, v in enumerate(patch) if v not in original and v not in patch[:i]
         ]
+        return _ordered(merged, patch, original, None)
     if strategy == "replace":
         return [
             _merge_map({}, i, kind, item_path) if isinstance(i, dict) else i
@@ -176,18 +186,41 @@ def _merge_list(
             result.append(_merge_map({}, item, kind, item_path))
         else:
             result[match] = _merge_map(result[match], item, kind, item_path)
-    return result
+    return _ordered(result, patch, original, key)
 
 
-def _reorder(items: list, order: list, key: str | None) -> list:
-    """Items named in `order` first, in that order; the others after, as they were."""
+def _ordered(items: list, order: list, live: list, key: str | None) -> list:
+    """A merged list in kube-apiserver's order.
+
+    The items that `order` (the patch list, or its `$setElementOrder/`) names come in
+    that order; the others keep their live order and are slotted in before the first
+    named item they preceded in the live list. So an item new to the list comes
+    before the live items the patch did not mention.
+    """
 
     def ident(item):
         return item.get(key) if key and isinstance(item, dict) else item
 
-    wanted = [o.get(key) if key and isinstance(o, dict) else o for o in order]
-    listed = [i for w in wanted for i in items if ident(i) == w]
-    return listed + [i for i in items if ident(i) not in wanted]
+    def position(item, within: list) -> int:
+        wanted = ident(item)
+        return next((n for n, o in enumerate(within) if ident(o) == wanted), -1)
+
+    named = [i for i in items if position(i, order) >= 0]
+    named.sort(key=lambda i: position(i, order))
+    others = [i for i in items if position(i, order) < 0]
+    merged: list = []
+    while others or named:
+        if not named:
+            merged.append(others.pop(0))
+        elif not others:
+            merged.append(named.pop(0))
+        else:
+            left, right = position(others[0], live), position(named[0], live)
+            if 0 <= left < right:
+                merged.append(others.pop(0))
+            else:
+                merged.append(named.pop(0))
+    return merged
 
 
 def json_merge(original, patch):

@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from cluster import scheduler
 from cluster.controllers import WORKLOAD_CONTROLLERS, apiserver_endpoints
 from cluster.engine.world import RecordingView, kubelet_objects, machine_dict
-from cluster.nodes import kubelet, node_status, proxy, usage
+from cluster.nodes import kubelet, load, node_status, proxy, usage
 
 # kube-controller-manager's controllers in the order one pass runs them.
 CONTROLLER_MANAGER = (
@@ -136,7 +136,15 @@ def run_kubelet(
         now,
         rng,
         runtime_up,
-        {"lease": lease, "objects": kubelet_objects(view)},
+        {
+            "lease": lease,
+            "objects": kubelet_objects(view),
+            "offered": load.offered(
+                view.get("Pod", []),
+                view.get("Service", []),
+                view.get("EndpointSlice", []),
+            ),
+        },
     )
     return Step(result.actions, result.next_wake, result.runtime_state)
 

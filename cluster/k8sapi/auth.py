@@ -11,10 +11,10 @@ import hashlib
 import hmac
 
 from django.conf import settings
-from django.contrib.auth import get_user_model
 from django.db.models import F
 
 from cluster.apiserver import errors
+from cluster.k8sapi import lookups
 from cluster.models import ApiToken, Cluster
 
 PREFIX = "kl1"
@@ -56,22 +56,27 @@ def user_for_token(token: str):
         cluster_id, user_id = int(parts[1]), int(parts[2])
     except ValueError:
         return None
-    row = ApiToken.objects.filter(cluster_id=cluster_id, user_id=user_id).first()
-    if row is None:
+    if not (0 < cluster_id < 2**63 and 0 < user_id < 2**63):  # ids are 64-bit
         return None
-    expected = _signature(cluster_id, user_id, row.generation)
+    user = lookups.active_user_with_token(cluster_id, user_id)
+    if user is None:
+        return None
+    expected = _signature(cluster_id, user_id, user.token_generation)
     if not hmac.compare_digest(expected.encode(), parts[3].encode()):
         return None
-    return get_user_model().objects.filter(pk=user_id, is_active=True).first()
+    return user
+
+
+def bearer_token(request) -> str:
+    """The token of the request's `Authorization: Bearer` header, or ""."""
+    scheme, _, token = request.headers.get("Authorization", "").partition(" ")
+    return token.strip() if scheme.lower() == "bearer" else ""
 
 
 def authenticate(request):
     """The user behind the request's `Authorization: Bearer` header; 401 otherwise."""
-    header = request.headers.get("Authorization", "")
-    scheme, _, token = header.partition(" ")
-    user = None
-    if scheme.lower() == "bearer" and token.strip():
-        user = user_for_token(token.strip())
+    token = bearer_token(request)
+    user = user_for_token(token) if token else None
     if user is None:
         raise errors.unauthorized()
     return user

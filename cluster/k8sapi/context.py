@@ -14,10 +14,10 @@ from django.core.exceptions import RequestDataTooBig
 from django.http import HttpResponse
 from django.views.decorators.csrf import csrf_exempt
 
-from cluster import access
+from cluster import access, idle, limits
 from cluster.apiserver import errors
 from cluster.apiserver.core import ApiServer
-from cluster.k8sapi import auth
+from cluster.k8sapi import auth, lookups
 from cluster.k8sapi.responses import add_warnings, error_response
 from cluster.models import Cluster
 
@@ -36,7 +36,7 @@ class RequestContext:
 
 
 def cluster_or_404(slug: str) -> Cluster:
-    cluster = Cluster.objects.filter(slug=slug).select_related("owner").first()
+    cluster = lookups.cluster_by_slug(slug)
     if cluster is None:
         raise errors.ApiError(
             404, "NotFound", f'the cluster "{slug}" does not exist on this server'
@@ -45,8 +45,10 @@ def cluster_or_404(slug: str) -> Cluster:
 
 
 def open_context(request, slug: str) -> RequestContext:
-    """Authenticate (401), find the cluster (404) and check the caller may read it (403)."""
+    """Authenticate (401), hold to the token's rate (429), find the cluster (404) and
+    check the caller may read it (403)."""
     user = auth.authenticate(request)
+    check_rate(request)
     cluster = cluster_or_404(slug)
     if not access.can_read(user, cluster):
         raise errors.forbidden(
@@ -65,9 +67,25 @@ def open_context(request, slug: str) -> RequestContext:
             'API group "" at the cluster scope',
             plural="users",
         )
+    idle.touch(cluster)
     caller = request.headers.get("User-Agent", "kubectl").split("/")[0] or "kubectl"
     api = access.api_for(cluster, user, caller_name=caller[:40])
     return RequestContext(cluster, user, api)
+
+
+def check_rate(request) -> None:
+    """429 TooManyRequests, with Retry-After, past the token's request rate.
+
+    The bucket is the token's, so each user's kubectl on each cluster has its own.
+    """
+    token = auth.bearer_token(request)
+    wait = limits.take("k8s:" + token.rsplit(".", 1)[0])
+    if wait:
+        raise errors.too_many_requests(
+            "Too many requests, please try again later (the limit is "
+            f"{limits.describe_rate()} per token)",
+            retry_after=limits.retry_after(wait),
+        )
 
 
 def _guarded(call) -> HttpResponse:

@@ -9,22 +9,13 @@ import base64
 import random
 from dataclasses import dataclass
 
-from cluster import access, kinds
+from cluster import access, idle, kinds, send_traffic
 from cluster.apiserver import errors
 from cluster.k8sapi import auth
-from cluster.k8sapi.context import cluster_or_404
-from cluster.nodes import exec_shell, proxy, traffic
+from cluster.k8sapi.context import check_rate, cluster_or_404
+from cluster.nodes import exec_shell
 
 POD = kinds.by_kind("Pod")
-_LISTED = (
-    "Service",
-    "EndpointSlice",
-    "Node",
-    "Ingress",
-    "IngressClass",
-    "NetworkPolicy",
-    "Namespace",
-)
 
 
 @dataclass
@@ -54,13 +45,15 @@ def open_session(req: ExecRequest) -> exec_shell.ExecContext:
         raise Refused(exc.message) from None
     if not access.can_read(user, cluster):
         raise Refused("forbidden")
+    check_rate(_Headers)
+    idle.touch(cluster)
     api = access.api_for(cluster, user)
-    if not access.can_write(user, cluster):
+    if api.caller.refuses_writes():
         raise errors.forbidden(
             "pods",
             req.pod,
             f'User "{user.get_username()}" cannot create resource "pods/exec" in API '
-            f'group "" in the namespace "{req.namespace}": this cluster is read-only for you',
+            f'group "" in the namespace "{req.namespace}": {api.caller.read_only_reason}',
             plural="pods",
         )
     pod = api.get(POD, req.namespace, req.pod)
@@ -74,28 +67,8 @@ def open_session(req: ExecRequest) -> exec_shell.ExecContext:
         raise errors.bad_request(
             f'unable to upgrade connection: container not found ("{container}")'
         )
-    listed = {k: api.list(kinds.by_kind(k)).items or [] for k in _LISTED}
-    pods = api.list(POD).items or []
-    services, slices = listed["Service"], listed["EndpointSlice"]
-    view = traffic.View(
-        pods=pods,
-        services=services,
-        endpoint_slices=slices,
-        nodes=listed["Node"],
-        ingresses=listed["Ingress"],
-        ingress_classes=listed["IngressClass"],
-        network_policies=listed["NetworkPolicy"],
-        namespaces={
-            n["metadata"]["name"]: n["metadata"].get("labels") or {}
-            for n in listed["Namespace"]
-        },
-        node_rules={
-            n["metadata"]["name"]: proxy.build_rules(
-                n["metadata"]["name"], services, slices, api.now
-            )
-            for n in listed["Node"]
-        },
-    )
+    # The pod's requests go by its node's rules as that node's kube-proxy holds them.
+    view = send_traffic.network_view(cluster, api)
     return exec_shell.ExecContext(
         pod=pod,
         container=container,

@@ -2,6 +2,7 @@
 
 kubectl sends no Origin header and authenticates with a bearer token, so these routes
 skip the browser origin check that guards the site's cookie-authenticated sockets.
+The API's plain HTTP requests have their own handler (`handler.with_kubernetes_http`).
 """
 
 from channels.routing import URLRouter

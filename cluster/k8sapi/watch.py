@@ -6,9 +6,10 @@ channel layer nudges the cluster's group (`cluster.watch`), and every second any
 so a lost nudge only delays an event, never loses it. A resume older than the log gets
 an ERROR event with 410 Expired, as kube-apiserver sends it.
 
-With selectors, an object that stops matching is sent as DELETED and one that starts
-matching as ADDED. Which objects match is judged from the moment the watch opened (the
-log keeps no previous object), which is what kubectl's list-then-watch needs.
+With label or field selectors, an object that stops matching is sent as DELETED and one
+that starts matching as ADDED. Which objects match is judged from the moment the watch
+opened (the log keeps no previous object), which is what kubectl's list-then-watch
+needs. A namespace alone needs no such bookkeeping: no object changes namespace.
 """
 
 from __future__ import annotations
@@ -77,20 +78,27 @@ class WatchState:
             return False
         return not self.fields or selectors.fields_match(self.fields, obj)
 
+    @property
+    def selective(self) -> bool:
+        """Whether objects can move in and out of what this watch sees."""
+        return bool(self.labels or self.fields)
+
     def translate(self, event_type: str, obj: dict) -> str | None:
         """The event to send for one log entry, given the selectors; None to skip."""
+        inside = self.wanted(obj)
+        if not self.selective:
+            return event_type if inside else None
         meta = obj.get("metadata") or {}
         key = (meta.get("namespace", ""), meta.get("name", ""))
-        inside = self.wanted(obj)
+        known = key in self.sent
         if event_type == "DELETED":
             self.sent.discard(key)
-            return "DELETED" if inside else None
+            return "DELETED" if (inside or known) else None
         if inside:
-            known = key in self.sent
             self.sent.add(key)
             # An object that enters the selection is ADDED for this watcher.
-            return "MODIFIED" if (known or event_type == "MODIFIED") else "ADDED"
-        if key in self.sent:  # it left the selection
+            return "MODIFIED" if (known and event_type == "MODIFIED") else "ADDED"
+        if known:  # it left the selection
             self.sent.discard(key)
             return "DELETED"
         return None
@@ -143,7 +151,7 @@ def start(request, ctx: RequestContext, target: Target) -> StreamingHttpResponse
             ) from None
         if state.revision < 0:
             raise errors.bad_request(f'invalid resourceVersion "{requested}"')
-        if state.labels or state.fields or target.namespace:
+        if state.selective:
             _seed_selection(ctx, state)
     response = StreamingHttpResponse(_stream(state, initial), content_type=JSON)
     response.headers["Cache-Control"] = "no-cache, private"
@@ -220,6 +228,9 @@ async def _stream(state: WatchState, initial: list[str]):
     read = sync_to_async(read_new, thread_sensitive=False)
     layer, channel = await _subscribe(state.cluster.pk)
     try:
+        # An empty first chunk sends the headers now, as kube-apiserver does, so a
+        # client waiting for them (most HTTP libraries) starts reading at once.
+        yield ""
         for line in initial:
             yield line
         deadline = time.monotonic() + state.timeout

@@ -106,6 +106,7 @@ def _sync_pods(pods, state, machine, now, rng, extra, node) -> tuple[list, list]
             admitted.append(pod)
         step = PodSync(pod, state, machine, now, rng, extra)
         step.run()
+        _note_load(pod, state["pods"].get(step.uid), extra.get("offered") or {})
         actions += step.actions
         wakes += step.wakes
         new = build_status(pod, state["pods"][step.uid], machine, now)
@@ -118,6 +119,25 @@ def _sync_pods(pods, state, machine, now, rng, extra, node) -> tuple[list, list]
             )
             actions.append(Delete(ref, grace_period_seconds=0, uid=meta.get("uid", "")))
     return actions, wakes
+
+
+def _note_load(pod: dict, ps: dict | None, offered: dict) -> None:
+    """The requests per second reaching the pod, on its first container's record,
+    where the usage model reads them (rounded, so the memory stays still under a
+    steady load)."""
+    containers = (pod.get("spec") or {}).get("containers") or []
+    cs = (
+        (ps or {}).get("containers", {}).get(containers[0]["name"])
+        if containers
+        else None
+    )
+    if cs is None:
+        return
+    rate = round(offered.get(pod["metadata"].get("uid", ""), 0.0), 1)
+    if rate:
+        cs["offered_rps"] = rate
+    else:
+        cs.pop("offered_rps", None)
 
 
 def _is_new(pod: dict) -> bool:

@@ -20,6 +20,9 @@ REQUEST_LOG_LIMIT = 500
 SHELLS = {"sh", "/bin/sh", "bash", "/bin/bash", "ash", "/bin/ash"}
 # How long a shell with nothing to do takes to exit.
 QUICK_EXIT_SECONDS = 0.1
+# A shell loop's wget or curl takes about this long per request (a process, a
+# connection, a small page), which bounds a tight loop's rate.
+REQUEST_SECONDS = 0.01
 # How long a container over its memory limit survives before the OOM killer.
 OOM_AFTER_SECONDS = 1.0
 
@@ -109,6 +112,9 @@ class Program:
     cpu_m: int | None = None
     ignores_sigterm: bool = False
     listens: bool = True
+    # URLs the loop requests once a period (a load generator: `while sleep 0.01; do
+    # wget -q -O- http://php-apache; done`).
+    requests: list[str] = field(default_factory=list)
 
     def file_exists(self, path: str, offset: float) -> bool:
         """Whether `path` exists `offset` seconds after the start."""
@@ -156,10 +162,19 @@ def _script(script: str) -> Program:
     t = 0.0
     out: list[tuple[float, str]] = []
     files: list[tuple[float, str, bool]] = []
-    loop = re.search(r"while\s+(?:true|:)\s*;?\s*do\s+(.*?)\s*;?\s*done", script, re.S)
+    loop = re.search(
+        r"while\s+(true|:|sleep\s+[^\s;]+)\s*;?\s*do\s+(.*?)\s*;?\s*done",
+        script,
+        re.S,
+    )
     if loop:
-        body = _SPLIT.split(loop.group(1))
-        period = sum(_sleep_of(c) or 0 for c in body) or 1.0
+        body = _SPLIT.split(loop.group(2))
+        urls = [u for c in body if (u := _url_of(c))]
+        period = (
+            (_sleep_of(loop.group(1)) or 0)
+            + sum(_sleep_of(c) or 0 for c in body)
+            + REQUEST_SECONDS * len(urls)
+        ) or 1.0
         lines = [_echo_of(c) for c in body if _echo_of(c) is not None]
         prefix = _script(script[: loop.start()]) if loop.start() else None
         return Program(
@@ -167,6 +182,7 @@ def _script(script: str) -> Program:
             output=prefix.output if prefix else [],
             files=prefix.files if prefix else [],
             loop=(period, lines),
+            requests=urls,
         )
     for raw in _SPLIT.split(script.strip()):
         if not raw:
@@ -253,6 +269,18 @@ def _sleep_of(command: str) -> float | None:
         return None
     scale = {"": 1, "s": 1, "m": 60, "h": 3600, "d": 86400}[m2.group(2)]
     return float(m2.group(1)) * scale
+
+
+def _url_of(command: str) -> str | None:
+    """The URL a `wget` or `curl` command in a loop fetches."""
+    try:
+        words = shlex.split(command)
+    except ValueError:
+        return None
+    if not words or words[0].rsplit("/", 1)[-1] not in ("wget", "curl"):
+        return None
+    targets = [w for w in words[1:] if not w.startswith("-") and w != "-"]
+    return targets[-1] if targets else None
 
 
 def _echo_of(command: str) -> str | None:

@@ -1,9 +1,10 @@
 """One request through the simulated network, hop by hop, as a student's curl would see it.
 
 Entry points: a pod curling a service name, a client outside hitting a NodePort,
-a LoadBalancer IP or an Ingress host. Each hop (DNS, the entry node's kube-proxy
-rules, the chosen endpoint, NetworkPolicy, the container) is recorded; the first
-failing hop gives the error text a real client prints.
+a LoadBalancer IP or an Ingress host. Each hop (DNS, the service's virtual address,
+the entry node's kube-proxy rules, the chosen endpoint, NetworkPolicy, the container)
+is recorded; the first failing hop gives the error text a real client prints. A
+powered-off machine answers nothing, so a packet sent to it times out.
 """
 
 from __future__ import annotations
@@ -23,6 +24,12 @@ CURL_REFUSED = "curl: (7) Failed to connect to {host} port {port} after {ms} ms:
 CURL_TIMEOUT = "curl: (28) Failed to connect to {host} port {port} after {ms} ms: Couldn't connect to server"
 CURL_HTTP09 = "curl: (1) Received HTTP/0.9 when not allowed"
 EXIT_RESOLVE, EXIT_REFUSED, EXIT_TIMEOUT, EXIT_PROTOCOL = 6, 7, 28, 1
+# What the client connects to, by how it entered (`via` of proxy.lookup).
+VIRTUAL_ADDRESS = {
+    "cluster": "ClusterIP",
+    "nodeport": "NodePort",
+    "external": "external IP",
+}
 
 
 @dataclass
@@ -40,6 +47,7 @@ class View:
     node_rules: dict = field(
         default_factory=dict
     )  # node name -> proxy.build_rules(...)
+    down_nodes: set = field(default_factory=set)  # machines powered off
 
 
 @dataclass
@@ -57,8 +65,8 @@ class Trace:
     def hop(self, step: str, detail: str, ok: bool = True, **extra) -> None:
         self.hops.append({"step": step, "detail": detail, "ok": ok, **extra})
 
-    def fail(self, error: str, code: int, step: str, detail: str) -> Trace:
-        self.hop(step, detail, ok=False)
+    def fail(self, error: str, code: int, step: str, detail: str, **extra) -> Trace:
+        self.hop(step, detail, ok=False, **extra)
         self.ok, self.error, self.exit_code = False, error, code
         return self
 
@@ -244,6 +252,14 @@ def _lb_target_node(view: View, ip: str, port: int, rng) -> str | None:
 def _through_proxy(
     view, trace, node, ip, port, via, path, host, src_pod, src_ip, rng, now, affinity
 ) -> Trace:
+    if via != "cluster" and node in view.down_nodes:
+        return trace.fail(
+            CURL_TIMEOUT.format(host=host, port=port, ms=CONNECT_TIMEOUT_MS),
+            EXIT_TIMEOUT,
+            "node",
+            f"node {node} is powered off: nothing answers at {ip}",
+            node=node,
+        )
     rules = view.node_rules.get(node)
     if rules is None:
         return trace.fail(
@@ -251,6 +267,7 @@ def _through_proxy(
             EXIT_TIMEOUT,
             "kube-proxy",
             f"node {node} has no service rules (kube-proxy never ran)",
+            node=node,
         )
     entry = proxy.lookup(rules, ip, port, via)
     if entry is None:
@@ -260,13 +277,20 @@ def _through_proxy(
                 EXIT_REFUSED,
                 "kube-proxy",
                 f"nothing listens on {node}:{port}",
+                node=node,
             )
         return trace.fail(
             CURL_TIMEOUT.format(host=host, port=port, ms=CONNECT_TIMEOUT_MS),
             EXIT_TIMEOUT,
             "kube-proxy",
             f"no rule for {ip}:{port} on {node}",
+            node=node,
         )
+    trace.hop(
+        "service",
+        f"{entry['service']}: {VIRTUAL_ADDRESS[via]} {ip}:{port}",
+        service=entry["service"],
+    )
     ep = proxy.choose(entry, rng, via, src_ip, affinity, now)
     if ep is None:
         detail = f"{entry['service']} {proxy.NO_ENDPOINTS} (REJECT)"
@@ -277,12 +301,16 @@ def _through_proxy(
                 EXIT_TIMEOUT,
                 "kube-proxy",
                 detail,
+                node=node,
+                service=entry["service"],
             )
         return trace.fail(
             CURL_REFUSED.format(host=host, port=port, ms=0),
             EXIT_REFUSED,
             "kube-proxy",
             detail,
+            node=node,
+            service=entry["service"],
         )
     trace.hop(
         "kube-proxy",
@@ -329,6 +357,24 @@ def _deliver(
             f"{ip} does not exist any more (stale rule)",
         )
     meta = pod["metadata"]
+    node = (pod.get("spec") or {}).get("nodeName", "")
+    if node in view.down_nodes:
+        return trace.fail(
+            CURL_TIMEOUT.format(host=host, port=shown, ms=CONNECT_TIMEOUT_MS),
+            EXIT_TIMEOUT,
+            "endpoint",
+            f"{ip} is pod {meta['name']} on {node}, which is powered off",
+            pod=meta["name"],
+            namespace=meta["namespace"],
+            node=node,
+        )
+    trace.hop(
+        "endpoint",
+        f"{ip}:{port} is pod {meta['namespace']}/{meta['name']} on {node}",
+        pod=meta["name"],
+        namespace=meta["namespace"],
+        node=node,
+    )
     if not netpol.allows(
         view.network_policies, src_pod, client_ip, pod, port, view.namespaces
     ):
@@ -337,6 +383,8 @@ def _deliver(
             EXIT_TIMEOUT,
             "network-policy",
             f"NetworkPolicy drops traffic to {meta['namespace']}/{meta['name']}:{port}",
+            pod=meta["name"],
+            namespace=meta["namespace"],
         )
     running = {
         s["name"]
@@ -351,7 +399,7 @@ def _deliver(
             "namespace": meta["namespace"],
             "name": meta["name"],
             "uid": meta.get("uid", ""),
-            "node": (pod.get("spec") or {}).get("nodeName", ""),
+            "node": node,
             "container": c["name"],
         }
         trace.client_ip = client_ip
@@ -361,6 +409,7 @@ def _deliver(
                 f"{meta['name']}/{c['name']} speaks {image.protocol}, not HTTP",
                 ok=False,
                 pod=meta["name"],
+                namespace=meta["namespace"],
             )
             trace.ok, trace.error, trace.exit_code = False, CURL_HTTP09, EXIT_PROTOCOL
             return trace
@@ -378,6 +427,7 @@ def _deliver(
             "container",
             f"{meta['name']}/{c['name']} answered {status}",
             pod=meta["name"],
+            namespace=meta["namespace"],
         )
         trace.ok, trace.status, trace.body = True, status, body
         return trace
@@ -386,6 +436,8 @@ def _deliver(
         EXIT_REFUSED,
         "container",
         f"nothing listens on {meta['name']} ({ip}:{port})",
+        pod=meta["name"],
+        namespace=meta["namespace"],
     )
 
 
@@ -423,7 +475,9 @@ def _via_ingress(
     trace.hop(
         "ingress",
         f"{ing.get('namespace')}/{ing['name']}: {host}{match.path or ' (default backend)'} → {backend.get('name')}",
+        ingress=f"{ing.get('namespace')}/{ing['name']}",
     )
+    service_key = f"{ing.get('namespace')}/{backend.get('name')}"
     svc = next(
         (
             s
@@ -437,7 +491,12 @@ def _via_ingress(
         code=503, text="Service Temporarily Unavailable"
     )
     if svc is None:
-        trace.hop("service", f"service {backend.get('name')} not found", ok=False)
+        trace.hop(
+            "service",
+            f"service {backend.get('name')} not found",
+            ok=False,
+            service=service_key,
+        )
         trace.ok, trace.status, trace.body = True, 503, unavailable
         return trace
     want = backend.get("port") or {}
@@ -456,12 +515,20 @@ def _via_ingress(
     )
     if not entry or not entry["endpoints"]:
         trace.hop(
-            "service", f"{svc['metadata']['name']} has no ready endpoints", ok=False
+            "service",
+            f"{service_key} has no ready endpoints",
+            ok=False,
+            service=service_key,
         )
         trace.ok, trace.status, trace.body = True, 503, unavailable
         return trace
     ep = rng.choice(entry["endpoints"])
-    trace.hop("endpoint", f"{ep['ip']}:{ep['port']} ({ep['pod']})")
+    # The controller balances over the endpoints itself; the ClusterIP is not used.
+    trace.hop(
+        "service",
+        f"{service_key}: one of {len(entry['endpoints'])} ready endpoints, {ep['ip']}:{ep['port']}",
+        service=service_key,
+    )
     return _deliver(
         view,
         trace,

@@ -1,7 +1,8 @@
 """Simulated resource usage for `kubectl top` and the HPA (metrics.k8s.io/v1beta1 shapes).
 
 A running container uses its image's base CPU and memory, plus CPU for the
-requests per second it served over the last minute.
+requests per second it served over the last minute and the load generator pods offer
+it (`cluster.nodes.load`).
 """
 
 from __future__ import annotations
@@ -30,10 +31,9 @@ def container_usage(container: dict, cs: dict | None, now: float) -> tuple[int, 
     recent = [
         r for r in cs.get("requests", []) if now - RATE_WINDOW_SECONDS <= r["at"] <= now
     ]
-    cpu += (
-        int(len(recent) / RATE_WINDOW_SECONDS * CPU_PER_REQUEST_PER_SECOND_M * 1000)
-        // 1000
-    )
+    # Requests it served (a log of recent ones) and the steady load generators offer.
+    rate = len(recent) / RATE_WINDOW_SECONDS + cs.get("offered_rps", 0.0)
+    cpu += int(rate * CPU_PER_REQUEST_PER_SECOND_M)
     limit = ((container.get("resources") or {}).get("limits") or {}).get("cpu")
     if limit:
         cpu = min(cpu, quantity.millicores(limit))

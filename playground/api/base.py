@@ -18,7 +18,8 @@ from rest_framework.exceptions import PermissionDenied
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from cluster.access import api_for, can_read, can_write
+from cluster import idle
+from cluster.access import api_for, can_read, read_only_reason
 from cluster.apiserver.errors import ApiError
 from cluster.models import Cluster
 from cluster.operations import OperationError
@@ -86,10 +87,11 @@ class ClusterView(APIView):
     def initial(self, request, *args, **kwargs):
         super().initial(request, *args, **kwargs)
         self.cluster = readable_cluster_or_404(request.user, kwargs["slug"])
-        if request.method not in SAFE_METHODS and not can_write(
-            request.user, self.cluster
-        ):
-            raise PermissionDenied("this cluster is read-only for you")
+        if request.method not in SAFE_METHODS:
+            why = read_only_reason(request.user, self.cluster)
+            if why:
+                raise PermissionDenied(why)
+        idle.touch(self.cluster)
 
     def api(self):
         self._api = api_for(self.cluster, self.request.user, caller_name=CALLER)

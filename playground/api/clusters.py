@@ -10,7 +10,12 @@ from rest_framework.views import APIView
 
 from playground.api.base import ClusterView
 from playground.api.serializers import ClusterCreateSerializer, ClusterSerializer
-from playground.clusters import create_for, delete_cluster, reset_cluster
+from playground.clusters import (
+    ReadOnlyOwner,
+    create_for,
+    delete_cluster,
+    reset_cluster,
+)
 
 
 class ClusterListView(APIView):
@@ -31,6 +36,8 @@ class ClusterListView(APIView):
             return Response(
                 {"name": ["you already have a cluster with this name"]}, status=400
             )
+        except ReadOnlyOwner as exc:
+            return Response({"detail": str(exc)}, status=403)
         return Response(ClusterSerializer(cluster).data, status=201)
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from rest_framework import serializers
 
+from cluster import send_traffic
 from cluster.models import Cluster, Snapshot
 from cluster.simtime import SPEEDS
 from cluster.templates import CONTROL_PLANE, TEMPLATES, WORKER
@@ -61,3 +62,38 @@ class SnapshotSerializer(serializers.ModelSerializer):
         fields = ["id", "name", "revision", "created", "sim_time"]
         read_only_fields = ["id", "revision", "created", "sim_time"]
         extra_kwargs = {"name": {"max_length": 63}}
+
+
+class TrafficSerializer(serializers.Serializer):
+    kind = serializers.ChoiceField(choices=["Service", "Ingress"])
+    name = serializers.CharField(max_length=253)
+    namespace = serializers.CharField(max_length=63, default="default")
+    port = serializers.IntegerField(
+        min_value=1, max_value=65535, required=False, allow_null=True, default=None
+    )
+    via = serializers.ChoiceField(
+        choices=list(send_traffic.VIAS), required=False, allow_blank=True, default=""
+    )
+    source = serializers.CharField(
+        max_length=317, required=False, allow_blank=True, default=""
+    )
+    node = serializers.CharField(
+        max_length=253, required=False, allow_blank=True, default=""
+    )
+    host = serializers.RegexField(
+        r"^[A-Za-z0-9]([-A-Za-z0-9.]*[A-Za-z0-9])?$",
+        max_length=253,
+        required=False,
+        allow_blank=True,
+        default="",
+        error_messages={"invalid": "a host name: letters, digits, '-' and '.'"},
+    )
+    path = serializers.RegexField(
+        r"^/[^\s#]*$",
+        max_length=2048,
+        default="/",
+        error_messages={"invalid": "a path starting with '/', without spaces or '#'"},
+    )
+    count = serializers.IntegerField(
+        min_value=1, max_value=send_traffic.MAX_REQUESTS, default=1
+    )

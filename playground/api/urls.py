@@ -3,7 +3,7 @@
 from django.urls import path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
-from playground.api import clusters, etcd, hardware, objects
+from playground.api import clusters, etcd, hardware, objects, traffic
 
 C = "clusters/<slug:slug>/"
 
@@ -31,6 +31,7 @@ urlpatterns = [
     path(C + "objects/<str:resource>/<str:name>/", objects.ObjectView.as_view()),
     path(C + "objects/<str:resource>/<str:name>/scale/", objects.ScaleView.as_view()),
     path(C + "nodes/<str:name>/<str:action>/", objects.NodeActionView.as_view()),
+    path(C + "traffic/", traffic.TrafficView.as_view()),
     path(C + "snapshots/", etcd.SnapshotListView.as_view()),
     path(
         C + "snapshots/<int:snapshot_id>/restore/", etcd.SnapshotRestoreView.as_view()

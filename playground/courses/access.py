@@ -1,9 +1,14 @@
-"""Who may see what: instructors see their students' clusters and progress read-only.
+"""Who may see what: instructors see their students' clusters and progress read-only,
+and a student's clusters become read-only once their classes have ended.
 
-`is_instructor_of` is the KUBELAB_INSTRUCTOR_CHECK the simulation calls.
+`is_instructor_of` is the KUBELAB_INSTRUCTOR_CHECK and `class_ended_reason` the
+KUBELAB_READ_ONLY_CHECK that the simulation calls.
 """
 
 from __future__ import annotations
+
+from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from playground.courses.models import Course, LabProgress, Membership
 
@@ -43,3 +48,22 @@ def is_instructor_of_course(user, course: Course) -> bool:
 
 def can_see_progress(user, progress: LabProgress) -> bool:
     return progress.user_id == user.pk or teaches(user, progress.user)
+
+
+def class_ended_reason(owner) -> str:
+    """Why `owner`'s clusters are read-only: every class they are a student of has
+    ended (the last to end is named). "" for anyone still in a running class, and for
+    users who are in no class at all."""
+    ends = list(
+        Membership.objects.filter(user=owner, role=Membership.STUDENT).values_list(
+            "course__name", "course__ends_at"
+        )
+    )
+    now = timezone.now()
+    if not ends or any(end is None or end > now for _name, end in ends):
+        return ""
+    name, end = max(ends, key=lambda row: row[1])
+    return _('the class "%(name)s" ended on %(date)s; its clusters are read-only') % {
+        "name": name,
+        "date": f"{end:%Y-%m-%d %H:%M} UTC",
+    }

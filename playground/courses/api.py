@@ -64,7 +64,7 @@ def run_body(progress: LabProgress) -> dict:
 
 class CourseApiView(APIView):
     def handle_exception(self, exc):
-        if isinstance(exc, QuotaExceeded):
+        if isinstance(exc, (QuotaExceeded, services.ClassEnded)):
             return Response({"detail": str(exc), "errors": []}, status=403)
         if isinstance(exc, services.CourseError):
             return Response({"detail": str(exc), "errors": []}, status=400)

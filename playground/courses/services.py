@@ -11,7 +11,7 @@ import datetime as dt
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from cluster import operations, provision
+from cluster import access, operations, provision
 from cluster.labs import catalog, checks, observe, start
 from cluster.labs.format import Lab
 from cluster.models import Cluster, Machine
@@ -27,6 +27,10 @@ from playground.courses.quotas import (
 
 class CourseError(ValueError):
     """A request about a class that cannot be done (the message says why)."""
+
+
+class ClassEnded(CourseError):
+    """The student's classes are over: their clusters are read-only, no new ones start."""
 
 
 class UnknownLab(LookupError):
@@ -75,6 +79,9 @@ def start_lab(user, slug: str) -> LabProgress:
     Starting again replaces the student's previous cluster for this lab.
     """
     lab = get_lab(slug)
+    ended = access.frozen_reason(user)
+    if ended:
+        raise ClassEnded(ended)
     old = LabProgress.objects.filter(user=user, lab_slug=slug).first()
     replacing = old is not None and old.cluster_id is not None
     if not replacing:

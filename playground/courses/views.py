@@ -109,6 +109,7 @@ def lab_page(request, slug):
             "steps": steps,
             "run": run,
             "error": error,
+            "ended": access.class_ended_reason(request.user),
         },
         status=403 if error else 200,
     )

@@ -10,12 +10,18 @@ from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
-from cluster.access import can_write
+from cluster import idle
+from cluster.access import frozen_reason, read_only_reason
 from cluster.models import Cluster
 from cluster.templates import TEMPLATES
 from playground.api.base import readable_cluster_or_404
 from playground.api.serializers import ClusterCreateSerializer
-from playground.clusters import create_for, delete_cluster, reset_cluster
+from playground.clusters import (
+    ReadOnlyOwner,
+    create_for,
+    delete_cluster,
+    reset_cluster,
+)
 
 
 def home(request):
@@ -36,6 +42,8 @@ def cluster_list(request):
                 form_errors = {
                     "name": [_("You already have a cluster with this name.")]
                 }
+            except ReadOnlyOwner as exc:
+                form_errors = {"name": [str(exc)]}
             else:
                 return redirect("cluster", slug=cluster.slug)
         else:
@@ -50,6 +58,7 @@ def cluster_list(request):
             ),
             "form_errors": form_errors,
             "form_data": request.POST if request.method == "POST" else {},
+            "frozen": frozen_reason(request.user),
         },
         status=400 if form_errors else 200,
     )
@@ -57,7 +66,7 @@ def cluster_list(request):
 
 def _owned(request, slug: str) -> Cluster:
     cluster = readable_cluster_or_404(request.user, slug)
-    if not can_write(request.user, cluster):
+    if cluster.owner_id != request.user.pk:
         raise Http404("no such cluster")
     return cluster
 
@@ -65,7 +74,12 @@ def _owned(request, slug: str) -> Cluster:
 @login_required
 @require_POST
 def cluster_reset(request, slug):
-    cluster = reset_cluster(_owned(request, slug))
+    cluster = _owned(request, slug)
+    why = read_only_reason(request.user, cluster)
+    if why:
+        messages.error(request, why)
+        return redirect("clusters")
+    cluster = reset_cluster(cluster)
     messages.success(request, _("Cluster %(name)s was reset.") % {"name": cluster.name})
     return redirect("clusters")
 
@@ -74,6 +88,10 @@ def cluster_reset(request, slug):
 @require_POST
 def cluster_delete(request, slug):
     cluster = _owned(request, slug)
+    why = read_only_reason(request.user, cluster)
+    if why:
+        messages.error(request, why)
+        return redirect("clusters")
     name = cluster.name
     delete_cluster(cluster)
     messages.success(request, _("Cluster %(name)s was deleted.") % {"name": name})
@@ -84,8 +102,15 @@ def cluster_delete(request, slug):
 def cluster_page(request, slug):
     """The live architecture diagram of one cluster."""
     cluster = readable_cluster_or_404(request.user, slug)
+    idle.touch(cluster)
+    why = read_only_reason(request.user, cluster)
     return render(
         request,
         "playground/cluster.html",
-        {"cluster": cluster, "writable": can_write(request.user, cluster)},
+        {
+            "cluster": cluster,
+            "writable": not why,
+            # The owner is told why their own cluster stopped taking changes.
+            "frozen": why if cluster.owner_id == request.user.pk else "",
+        },
     )

@@ -12,6 +12,7 @@ import { Links } from "./links.js";
 import { buildModel } from "./model.js";
 import { Stream } from "./stream.js";
 import { renderTimeline } from "./timeline.js";
+import { TrafficPanel } from "./traffic.js";
 
 const STATUS = {
   connecting: gettext_noop("connecting…"),
@@ -34,6 +35,7 @@ class App {
     this.inspector = new Inspector(document.getElementById("inspector"), this.api, this);
     this.editor = new Editor(this);
     this.etcd = new EtcdPanel(this);
+    this.traffic = new TrafficPanel(document.getElementById("traffic"), this);
     renderLegend(document.getElementById("legend"));
     this.scale = 1;
     this.painted = 0;
@@ -60,11 +62,15 @@ class App {
     const s = this.stream;
     const model = buildModel(s.objects);
     const collapse = document.getElementById("collapse");
-    this.canvas.classList.toggle("collapsed", collapse.checked || model.pods.size > COMPACT_PODS);
+    const compact = collapse.checked || model.pods.size > COMPACT_PODS;
+    const relaid = compact !== this.canvas.classList.contains("collapsed");
+    this.canvas.classList.toggle("collapsed", compact);
     this.diagram.render(model, s.machines);
     renderTimeline(document.getElementById("timeline"), model);
+    this.model = model;
+    if (!document.getElementById("tab-traffic").hidden) this.traffic.update(model);
     this.links.scale = this.scale;
-    this.links.draw();
+    this.links.draw(relaid);
     const banner = document.getElementById("banner");
     banner.hidden = !s.unavailable;
     banner.textContent = s.unavailable ? fmt(gettext("The API server cannot answer: %(why)s"), { why: s.unavailable }) : "";
@@ -101,6 +107,7 @@ class App {
       document.getElementById(`tab-${tab.dataset.tab}`).hidden = !on;
     }
     if (name === "etcd") this.etcd.load().catch((err) => this.toast(err.message, true));
+    if (name === "traffic" && this.model) this.traffic.update(this.model);
   }
 
   async act(promise) {
@@ -154,7 +161,7 @@ class App {
       this.viewport.scrollTop = drag.top - (e.clientY - drag.y);
     });
     window.addEventListener("pointerup", () => { drag = null; });
-    window.addEventListener("resize", () => this.links.draw());
+    window.addEventListener("resize", () => this.links.draw(true));
     // Click or Enter on anything in the diagram opens it in the inspector.
     this.canvas.addEventListener("click", (e) => {
       const el = e.target.closest("[data-target]");

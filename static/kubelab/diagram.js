@@ -2,8 +2,8 @@
 // services over the pods they route to, an unscheduled tray. Elements are reused by
 // key between frames, so a frame only touches what changed.
 
-import { fmt, gettext, gettext_noop, h, reconcile, setAttr, setClass, setText } from "./dom.js";
-import { ingressServices, nodeState, podState, restarts, servicePods } from "./model.js";
+import { fmt, gettext, gettext_noop, h, ngettext, reconcile, setAttr, setClass, setText } from "./dom.js";
+import { endpointCount, ingressServices, nodeState, podState, restarts, servicePods } from "./model.js";
 
 export const COMPONENT_LABELS = {
   "kube-apiserver": "api-server",
@@ -36,12 +36,65 @@ export class Diagram {
     this.svcEls = new Map();
     this.chipEls = new Map(); // "machine/kind" -> element
     this.links = []; // [fromEl, toEl, cls]
+    this.ingEls = new Map();
+    this.setTrace(null);
   }
 
+  // The path of one request (send traffic), drawn from the next render on: each
+  // element it went through is marked, the one where it failed in red.
+  setTrace(trace, client = null) {
+    this.marks = new Map(); // "pod:ns/name", "svc:…", "ing:…", "node:…", "chip:node/kind", "you"
+    this.stops = []; // the same keys in the order the request met them
+    this.traceFresh = Boolean(trace);
+    this.traceChanged = true;
+    if (!trace) return;
+    const mark = (key, cls) => {
+      if (!this.stops.includes(key)) this.stops.push(key);
+      const before = this.marks.get(key);
+      // A failure shows over anything; the client stays the client when it answers too.
+      if (before !== "hop-fail" && !(before === "hop-src" && cls === "hop")) this.marks.set(key, cls);
+    };
+    if (client && client.pod) mark(`pod:${client.pod}`, "hop-src");
+    else mark("you", "hop-src");
+    for (const hop of trace.hops) {
+      const cls = hop.ok ? "hop" : "hop-fail";
+      if (hop.step === "ingress" && hop.ingress) mark(`ing:${hop.ingress}`, cls);
+      else if (hop.step === "service" && hop.service) mark(`svc:${hop.service}`, cls);
+      else if (hop.step === "kube-proxy" && hop.node) mark(`chip:${hop.node}/kube-proxy`, cls);
+      else if ((hop.step === "node" || hop.step === "load-balancer") && hop.node) mark(`node:${hop.node}`, cls);
+      else if (hop.pod) mark(`pod:${hop.namespace}/${hop.pod}`, cls);
+    }
+  }
+
+  hopClass(key) {
+    const cls = this.marks.get(key);
+    return cls ? ` ${cls}` : "";
+  }
+
+  // The elements of the request's path, in order, for the line drawn through them.
+  traceStops() {
+    const find = (key) => {
+      const [type, rest] = [key.slice(0, key.indexOf(":")), key.slice(key.indexOf(":") + 1)];
+      if (key === "you") return document.getElementById("actor-you");
+      if (type === "pod") return this.podEls.get(rest);
+      if (type === "svc") return this.svcEls.get(rest);
+      if (type === "ing") return this.ingEls.get(rest);
+      if (type === "chip") return this.chipEls.get(rest);
+      if (type === "node") return (this.workers._kl && this.workers._kl.get(rest)) || (this.masters._kl && this.masters._kl.get(rest));
+      return null;
+    };
+    return this.stops.map((key) => ({ el: find(key), fail: this.marks.get(key) === "hop-fail" })).filter((s) => s.el);
+  }
+
+  // Update the diagram to `model`. Elements are kept by key and an unchanged object's
+  // element is not touched; `moved` says whether any element came, went or moved, so
+  // the lines over the diagram need drawing again.
   render(model, machines) {
     this.podEls.clear();
     this.chipEls.clear();
+    this.moved = false;
     const compact = this.root.classList.contains("collapsed");
+    this.compact = compact;
     const masters = machines.filter((m) => m.role === "control-plane");
     const workers = machines.filter((m) => m.role !== "control-plane");
     // Nodes without a machine (registered by hand) still show, as bare machines.
@@ -50,10 +103,10 @@ export class Diagram {
       if (!known.has(name)) workers.push({ name, role: "worker", powered: true, components: [], bare: true });
     }
     for (const [list, el] of [[masters, this.masters], [workers, this.workers]]) {
-      reconcile(el, list, (m) => m.name, (m) => this.createMachine(m), (el2, m) => this.updateMachine(el2, m, model, compact));
+      this.moved = reconcile(el, list, (m) => m.name, (m) => this.createMachine(m), (el2, m) => this.updateMachine(el2, m, model, compact)) || this.moved;
     }
     this.renderQuorum(masters);
-    reconcile(this.tray, model.unscheduled, podKey, (p) => this.createPod(p), (el, p) => this.updatePod(el, p, compact));
+    this.moved = reconcile(this.tray, model.unscheduled, podKey, (p) => this.createPod(p), (el, p) => this.updatePod(el, p, compact)) || this.moved;
     if (!model.unscheduled.length) setAttr(this.tray, "data-empty", gettext("No pod is waiting for a node."));
     else this.tray.removeAttribute("data-empty");
     this.renderServices(model);
@@ -87,7 +140,7 @@ export class Diagram {
     if (!m.powered) cls.push("off");
     if (node && ns.ready === false) cls.push("notready");
     if (ns.cordoned) cls.push("cordoned");
-    setClass(el, cls.join(" "));
+    setClass(el, cls.join(" ") + this.hopClass(`node:${m.name}`));
     const p = el._parts;
     setText(p.name, m.name);
     setText(p.state, stateText);
@@ -95,9 +148,9 @@ export class Diagram {
     setAttr(el, "aria-label", fmt(gettext("Machine %(name)s, %(role)s, %(state)s, %(count)s pods"), { name: m.name, role: m.role, state: stateText, count: pods.length }));
     setAttr(p.chips, "aria-label", fmt(gettext("Components of %(name)s"), { name: m.name }));
     const comps = [...m.components].sort((a, b) => COMPONENT_ORDER.indexOf(a.kind) - COMPONENT_ORDER.indexOf(b.kind));
-    reconcile(p.chips, comps, (c) => c.kind, (c) => this.createChip(m, c), (chip, c) => this.updateChip(chip, m, c));
+    this.moved = reconcile(p.chips, comps, (c) => c.kind, (c) => this.createChip(m, c), (chip, c) => this.updateChip(chip, m, c)) || this.moved;
     for (const c of comps) this.chipEls.set(`${m.name}/${c.kind}`, p.chips._kl.get(c.kind));
-    reconcile(p.pods, pods, podKey, (pod) => this.createPod(pod), (podEl, pod) => this.updatePod(podEl, pod, compact));
+    this.moved = reconcile(p.pods, pods, podKey, (pod) => this.createPod(pod), (podEl, pod) => this.updatePod(podEl, pod, compact)) || this.moved;
   }
 
   createChip(m, c) {
@@ -110,7 +163,7 @@ export class Diagram {
 
   updateChip(el, m, c) {
     const state = m.powered ? c.state : "stopped";
-    setClass(el, `chip c-${c.kind} s-${state}${c.leader ? " leader" : ""}`);
+    setClass(el, `chip c-${c.kind} s-${state}${c.leader ? " leader" : ""}${this.hopClass(`chip:${m.name}/${c.kind}`)}`);
     setText(el._parts.label, COMPONENT_LABELS[c.kind] || c.kind);
     setText(el._parts.mark, c.leader ? "★" : "");
     const stateText = gettext(STATE_TEXT[state] || state);
@@ -127,10 +180,18 @@ export class Diagram {
   }
 
   updatePod(el, pod, compact) {
+    const meta = pod.metadata;
+    const key = `${meta.namespace}/${meta.name}`;
+    this.podEls.set(key, el);
+    const mark = this.hopClass(`pod:${key}`);
+    // The stream replaces an object when it changes: the same object draws the same.
+    if (el._pod === pod && el._mark === mark && el._compact === compact) return;
+    el._pod = pod;
+    el._mark = mark;
+    el._compact = compact;
     const st = podState(pod);
     const n = restarts(pod);
-    const meta = pod.metadata;
-    setClass(el, `pod st-${st.cls}`);
+    setClass(el, `pod st-${st.cls}${mark}`);
     setAttr(el, "data-ns", meta.namespace);
     setAttr(el, "data-name", meta.name);
     setText(el._parts.name, compact ? "" : meta.name);
@@ -138,7 +199,6 @@ export class Diagram {
     const label = fmt(gettext("Pod %(name)s in %(namespace)s: %(state)s"), { name: meta.name, namespace: meta.namespace, state: st.text }) + (n ? ", " + fmt(gettext("%(count)s restarts"), { count: n }) : "");
     setAttr(el, "aria-label", label);
     setAttr(el, "title", label);
-    this.podEls.set(`${meta.namespace}/${meta.name}`, el);
   }
 
   renderQuorum(masters) {
@@ -163,45 +223,55 @@ export class Diagram {
       ...model.services.map((o) => ({ kind: "Service", obj: o })),
     ];
     this.svcEls.clear();
+    this.ingEls.clear();
     this.links = [];
-    reconcile(
+    this.moved = reconcile(
       this.services,
       items,
       (i) => `${i.kind}/${i.obj.metadata.namespace}/${i.obj.metadata.name}`,
       (i) => {
         const name = h("span", { class: "sname" });
+        const address = h("span", { class: "saddr" });
         const info = h("span", { class: "sinfo" });
-        const el = h("button", { type: "button", "data-target": i.kind === "Ingress" ? "ingress" : "service" }, name, info);
-        el._parts = { name, info };
+        const el = h("button", { type: "button", "data-target": i.kind === "Ingress" ? "ingress" : "service" }, name, h("span", { class: "sline" }, address, info));
+        el._parts = { name, address, info };
         return el;
       },
       (el, i) => {
         const meta = i.obj.metadata;
         const spec = i.obj.spec || {};
         let info;
+        let address = "";
         if (i.kind === "Service") {
           const pods = servicePods(model, i.obj);
-          info = `${spec.type || "ClusterIP"} ${spec.clusterIP || ""} · ${fmt(gettext("%(count)s endpoints"), { count: pods.length })}`;
+          address = `${spec.type || "ClusterIP"} ${spec.clusterIP || ""} · `;
+          const count = endpointCount(model, i.obj);
+          info = fmt(ngettext("%(count)s endpoint", "%(count)s endpoints", count), { count });
           this.svcEls.set(`${meta.namespace}/${meta.name}`, el);
-          for (const pod of pods) this.links.push([el, () => this.podEls.get(pod), "svc-link"]);
+          // Collapsed, a line per pod would hide the diagram: the path of a request
+          // (send traffic) still shows which pod a service chose.
+          if (!this.compact) for (const pod of pods) this.links.push([el, () => this.podEls.get(pod), "svc-link"]);
         } else {
           const hosts = (spec.rules || []).map((r) => r.host).filter(Boolean);
           info = hosts.join(", ") || "*";
+          this.ingEls.set(`${meta.namespace}/${meta.name}`, el);
           for (const svc of ingressServices(i.obj)) this.links.push([el, () => this.svcEls.get(svc), "ing-link"]);
         }
-        setClass(el, i.kind === "Ingress" ? "svc ingress" : `svc${spec.type === "NodePort" || spec.type === "LoadBalancer" ? " external" : ""}`);
+        const mark = this.hopClass(`${i.kind === "Ingress" ? "ing" : "svc"}:${meta.namespace}/${meta.name}`);
+        setClass(el, (i.kind === "Ingress" ? "svc ingress" : `svc${spec.type === "NodePort" || spec.type === "LoadBalancer" ? " external" : ""}`) + mark);
         setAttr(el, "data-ns", meta.namespace);
         setAttr(el, "data-name", meta.name);
         setText(el._parts.name, `${i.kind === "Ingress" ? "ing" : "svc"}/${meta.name}`);
+        setText(el._parts.address, address);
         setText(el._parts.info, info);
-        setAttr(el, "aria-label", `${i.kind} ${meta.name} (${meta.namespace}): ${info}`);
+        setAttr(el, "aria-label", `${i.kind} ${meta.name} (${meta.namespace}): ${address}${info}`);
       },
-    );
+    ) || this.moved;
   }
 
   renderVolumes(model) {
     const items = [...model.pvcs.map((o) => ({ kind: "PersistentVolumeClaim", obj: o })), ...model.pvs.map((o) => ({ kind: "PersistentVolume", obj: o }))];
-    reconcile(
+    this.moved = reconcile(
       this.volumes,
       items,
       (i) => `${i.kind}/${i.obj.metadata.namespace || ""}/${i.obj.metadata.name}`,
@@ -215,7 +285,7 @@ export class Diagram {
         setAttr(el, "data-name", meta.name);
         setAttr(el, "aria-label", `${i.kind} ${meta.name}: ${phase}`);
       },
-    );
+    ) || this.moved;
   }
 }
 

@@ -18,6 +18,8 @@ export function h(tag, attrs = {}, ...children) {
 }
 
 export const gettext = (text) => (window.gettext ? window.gettext(text) : text);
+export const ngettext = (singular, plural, count) =>
+  window.ngettext ? window.ngettext(singular, plural, count) : count === 1 ? singular : plural;
 
 // fmt(gettext("%(name)s is %(state)s"), {name, state}): fill in a translated text
 // Marks a text for translation where it is defined; it is translated where shown.
@@ -28,10 +30,12 @@ export function fmt(text, values) {
 }
 
 // Reuse one element per key, in the given order; remove the ones no longer listed.
+// Returns whether any element was added, moved or removed (the layout may have moved).
 export function reconcile(parent, items, keyOf, create, update) {
   const cache = parent._kl || (parent._kl = new Map());
   const seen = new Set();
   let previous = null;
+  let moved = false;
   for (const item of items) {
     const key = keyOf(item);
     seen.add(key);
@@ -42,15 +46,22 @@ export function reconcile(parent, items, keyOf, create, update) {
     }
     update(el, item);
     const wanted = previous ? previous.nextSibling : parent.firstChild;
-    if (wanted !== el) parent.insertBefore(el, wanted);
+    if (wanted !== el) {
+      parent.insertBefore(el, wanted);
+      moved = true;
+    }
     previous = el;
   }
-  for (const [key, el] of cache) {
-    if (!seen.has(key)) {
-      el.remove();
-      cache.delete(key);
+  if (cache.size > seen.size) {
+    for (const [key, el] of cache) {
+      if (!seen.has(key)) {
+        el.remove();
+        cache.delete(key);
+        moved = true;
+      }
     }
   }
+  return moved;
 }
 
 // Set text / class / attributes only when they change (keeps large diagrams cheap).

@@ -137,6 +137,10 @@ export class Inspector {
       const input = h("input", { type: "number", min: "0", max: "1000", value: (obj.spec || {}).replicas ?? 1, "aria-label": gettext("Replicas"), class: "replicas" });
       actions.append(input, this.button(gettext("Scale"), () => this.api.post(path + "scale/" + nsq, { replicas: Number(input.value) })));
     }
+    if (resource === "services" || resource === "ingresses") {
+      const kind = resource === "services" ? "Service" : "Ingress";
+      actions.append(h("button", { type: "button", class: "send-traffic", onclick: () => this.app.traffic.choose(kind, namespace || "default", name) }, gettext("Send traffic")));
+    }
     if (resource !== "nodes") {
       actions.append(this.button(gettext("Delete"), () => this.api.del(path + nsq), "danger"));
     }

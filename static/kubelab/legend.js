@@ -19,5 +19,6 @@ export function renderLegend(root) {
     h("ul", { class: "plain legend" }, row("m-notready", gettext("NotReady node")), row("m-cordoned", gettext("cordoned (SchedulingDisabled)")), row("m-off", gettext("powered off"))),
     h("h4", {}, gettext("Arrows")),
     h("p", {}, gettext("Lines join services to the pods behind them. A moving dot is an API call: caller → api-server → etcd.")),
+    h("p", {}, h("span", { class: "swatch hop", "aria-hidden": "true" }), " ", gettext("The path of the request you follow in the Traffic tab: an orange outline and line, red where it failed.")),
   );
 }

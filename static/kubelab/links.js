@@ -5,6 +5,7 @@
 const SVG = "http://www.w3.org/2000/svg";
 const MAX_LINES = 400;
 const MAX_PULSES = 24;
+const REDRAW_MS = 1000;
 const WRITES = /^(create|update|patch|delete|apply|deletecollection)/;
 
 export class Links {
@@ -14,6 +15,7 @@ export class Links {
     this.diagram = diagram;
     this.scale = 1;
     this.active = 0;
+    this.drawnAt = -Infinity;
   }
 
   center(el) {
@@ -22,7 +24,13 @@ export class Links {
     return [(r.left + r.width / 2 - c.left) / this.scale, (r.top + r.height / 2 - c.top) / this.scale];
   }
 
-  draw() {
+  // Draw the lines again when elements came, went or moved (or `force`: a resize, a
+  // collapse); otherwise at most once a second, for boxes that grew.
+  draw(force = false) {
+    const now = performance.now();
+    if (!force && !this.diagram.moved && !this.diagram.traceChanged && now - this.drawnAt < REDRAW_MS) return;
+    this.drawnAt = now;
+    this.diagram.traceChanged = false;
     this.svg.setAttribute("width", this.canvas.scrollWidth);
     this.svg.setAttribute("height", this.canvas.scrollHeight);
     this.svg.replaceChildren();
@@ -38,6 +46,28 @@ export class Links {
       path.setAttribute("class", cls);
       this.svg.append(path);
       count += 1;
+    }
+    this.drawTrace();
+  }
+
+  // The path of the request being followed (send traffic): a line through each
+  // element it met, red into the hop where it failed; a dot runs it once.
+  drawTrace() {
+    const stops = this.diagram.traceStops();
+    document.getElementById("actor-you")?.classList.toggle("hop-src", this.diagram.marks.get("you") === "hop-src");
+    const points = stops.map((s) => this.center(s.el));
+    for (let i = 1; i < points.length; i += 1) {
+      const [x1, y1] = points[i - 1];
+      const [x2, y2] = points[i];
+      const path = document.createElementNS(SVG, "path");
+      const mx = (x1 + x2) / 2;
+      path.setAttribute("d", `M${x1},${y1} C${mx},${y1} ${mx},${y2} ${x2},${y2}`);
+      path.setAttribute("class", stops[i].fail ? "trace-link fail" : "trace-link");
+      this.svg.append(path);
+    }
+    if (this.diagram.traceFresh && points.length > 1) {
+      this.diagram.traceFresh = false;
+      if (!matchMedia("(prefers-reduced-motion: reduce)").matches) this.travel(points, stops.some((s) => s.fail));
     }
   }
 

@@ -111,6 +111,13 @@ export function servicePods(model, svc) {
   return out;
 }
 
+// How many ready addresses a service's Endpoints hold, pods or not (the kubernetes
+// Service's one is the API server's address).
+export function endpointCount(model, svc) {
+  const ep = model.endpoints.get(`${svc.metadata.namespace}/${svc.metadata.name}`);
+  return ((ep && ep.subsets) || []).reduce((n, subset) => n + (subset.addresses || []).length, 0);
+}
+
 export function ingressServices(ing) {
   const names = new Set();
   const spec = ing.spec || {};

@@ -16,6 +16,8 @@ export class Stream {
     this.retry = 500;
     this.frames = 0;
     this.gaps = 0;
+    this.resyncing = false; // a snapshot was asked for and has not come yet
+    this.partsDue = 0; // frames still to come of a snapshot sent in parts
   }
 
   connect() {
@@ -23,6 +25,7 @@ export class Stream {
     const since = this.rev === null ? "" : `?since=${this.rev}`;
     const ws = new WebSocket(`${scheme}//${location.host}/ws/clusters/${encodeURIComponent(this.slug)}/${since}`);
     this.ws = ws;
+    this.resyncing = false;
     this.onStatus("connecting");
     ws.onopen = () => {
       this.retry = 500;
@@ -55,15 +58,28 @@ export class Stream {
     if (frame.machines) this.machines = frame.machines;
     if (frame.clock) this.clock = frame.clock;
     if (frame.t === "snapshot") {
+      this.resyncing = false;
       this.unavailable = frame.unavailable || "";
       if (frame.objects) {
         this.objects = new Map(Object.entries(frame.objects));
       }
       this.rev = frame.rev;
+      // A big snapshot comes in parts: draw once the last one is in.
+      this.partsDue = (frame.parts || 1) - 1;
+      if (this.partsDue > 0) return;
+    } else if (frame.t === "objects") {
+      if (!this.partsDue || frame.rev !== this.rev) return;
+      for (const [key, obj] of Object.entries(frame.objects)) this.objects.set(key, obj);
+      this.partsDue -= 1;
+      if (this.partsDue > 0) return;
     } else if (frame.t === "changes") {
       if (this.rev !== null && frame.from !== this.rev) {
-        this.gaps += 1;
-        this.ws.send(JSON.stringify({ action: "resync" }));
+        // Frames after a gap cannot be applied either; one snapshot mends them all.
+        if (!this.resyncing) {
+          this.gaps += 1;
+          this.resyncing = true;
+          this.ws.send(JSON.stringify({ action: "resync" }));
+        }
         return;
       }
       this.unavailable = "";

@@ -262,6 +262,70 @@ def test_env_var_dropped_from_a_manifest_is_deleted_by_name():
     assert result["spec"]["containers"][0]["env"] == [{"name": "MODE", "value": "a"}]
 
 
+def _env(*names):
+    return {"spec": {"containers": [{"name": "app", "env": list(names)}]}}
+
+
+@pytest.mark.parametrize(
+    ("live", "body", "expected"),
+    [
+        pytest.param(
+            ["MODE"],
+            [{"name": "COLOUR"}],
+            ["COLOUR", "MODE"],
+            id="a-new-item-comes-before-unmentioned-live-ones",
+        ),
+        pytest.param(
+            ["A", "B", "C"],
+            [{"name": "C"}, {"name": "A"}],
+            ["B", "C", "A"],
+            id="unmentioned-items-keep-their-place-before-later-named-ones",
+        ),
+        pytest.param(
+            ["A", "B"],
+            [{"name": "B", "value": "2"}],
+            ["A", "B"],
+            id="an-updated-item-stays-where-it-was",
+        ),
+    ],
+)
+def test_merged_lists_take_kube_apiservers_order(live, body, expected):
+    """Patch items in patch order, live-only items slotted in by their live order."""
+    original = _env(*({"name": n} for n in live))
+    result = patch.strategic_merge(
+        original, {"spec": {"containers": [{"name": "app", "env": body}]}}, "Pod"
+    )
+    assert [e["name"] for e in result["spec"]["containers"][0]["env"]] == expected
+
+
+def test_set_element_order_slots_in_items_only_the_server_has():
+    """A variable another writer added stays before the applied ones it preceded."""
+    original = _env({"name": "A"}, {"name": "EXTRA"}, {"name": "B"})
+    body = {
+        "spec": {
+            "containers": [
+                {
+                    "name": "app",
+                    "$setElementOrder/env": [{"name": "B"}, {"name": "A"}],
+                    "env": [{"name": "B", "value": "x"}],
+                }
+            ]
+        }
+    }
+    result = patch.strategic_merge(original, body, "Pod")
+    env = result["spec"]["containers"][0]["env"]
+    assert [e["name"] for e in env] == ["EXTRA", "B", "A"]
+
+
+def test_a_new_finalizer_comes_first():
+    live = {"metadata": {"finalizers": ["example.com/a"]}}
+    body = {"metadata": {"finalizers": ["example.com/b"]}}
+    assert patch.strategic_merge(live, body, "Pod")["metadata"]["finalizers"] == [
+        "example.com/b",
+        "example.com/a",
+    ]
+
+
 def test_patch_replace_directive_replaces_a_map():
     """`$patch: replace` swaps the whole map instead of merging."""
     live = {"metadata": {"labels": {"a": "1", "b": "2"}}}

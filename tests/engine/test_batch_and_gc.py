@@ -406,3 +406,64 @@ def test_an_hpa_doubles_a_loaded_deployment_then_waits_out_the_window_to_shrink_
     step_until(cluster, lambda: watch() == 1, max_steps=100)
     rescaled = [m for r, m in events_about(cluster, "web") if r == "SuccessfulRescale"]
     assert rescaled[-1] == "New size: 1; reason: All metrics below target"
+
+
+def _replicas(cluster, name: str = "web") -> int:
+    return api(cluster).get(DEPLOYMENT, "default", name)["spec"]["replicas"]
+
+
+def test_an_hpa_scales_a_deployment_a_load_generator_hits_through_its_service():
+    """The HPA walkthrough: a busybox pod loops `wget` against the Service; the HPA
+    scales the Deployment up, and back down 5 minutes after the generator is deleted."""
+    cluster = paused_cluster()
+    web = deployment("web", 1)
+    web["spec"]["template"]["spec"]["containers"][0]["resources"] = {
+        "requests": {"cpu": "200m"}
+    }
+    api(cluster).create(web)
+    api(cluster).create(
+        {
+            "apiVersion": "v1",
+            "kind": "Service",
+            "metadata": {"name": "web"},
+            "spec": {"selector": {"app": "web"}, "ports": [{"port": 80}]},
+        }
+    )
+    api(cluster).create(autoscaler("web", 50, 10))
+    operations.fast_forward(cluster, 60)
+    assert _replicas(cluster) == 1  # an idle nginx
+
+    api(cluster).create(
+        {
+            "apiVersion": "v1",
+            "kind": "Pod",
+            "metadata": {"name": "load-generator"},
+            "spec": {
+                "containers": [
+                    {
+                        "name": "load-generator",
+                        "image": "busybox:1.28",
+                        "command": [
+                            "/bin/sh",
+                            "-c",
+                            "while sleep 0.01; do wget -q -O- http://web; done",
+                        ],
+                    }
+                ]
+            },
+        }
+    )
+    operations.fast_forward(cluster, 120)
+    # 50 requests/s at 5m of CPU each on one 200m pod: 125% against a 50% target.
+    assert _replicas(cluster) == 3
+    assert (
+        "SuccessfulRescale",
+        "New size: 3; reason: cpu resource utilization "
+        "(percentage of request) above target",
+    ) in events_about(cluster, "web")
+
+    api(cluster).delete(POD, "default", "load-generator")
+    operations.fast_forward(cluster, 240)
+    assert _replicas(cluster) == 3  # the 5-minute scale-down stabilization window
+    operations.fast_forward(cluster, 120)
+    assert _replicas(cluster) == 1

@@ -13,6 +13,8 @@ from django.contrib.auth import get_user_model
 from cluster.k8sapi import auth
 from cluster.provision import create_cluster
 
+from . import live
+
 TABLE_ACCEPT = (
     "application/json;as=Table;v=v1;g=meta.k8s.io,"
     "application/json;as=Table;v=v1beta1;g=meta.k8s.io,application/json"
@@ -121,3 +123,12 @@ def kube_as(client, lab):
         return Kube(client, lab, token)
 
     return make
+
+
+@pytest.fixture(scope="package")
+def live_lab(redis_server):
+    """One lab served by daphne over TLS, with a Celery worker, for this package's
+    end-to-end tests (kubectl and the Python client)."""
+    running = live.start(with_worker=True)
+    yield running
+    live.stop(running)

@@ -1,4 +1,4 @@
-"""A live lab for end-to-end tests: daphne serving the Kubernetes API over TLS.
+"""A live lab for end-to-end tests: daphne workers serving the Kubernetes API over TLS.
 
 It runs in its own var directory with its own SQLite file (pytest's in-memory test
 database cannot be shared) and its own Redis, so its Celery ticks never reach another
@@ -38,14 +38,14 @@ class LiveLab:
     redis: subprocess.Popen | None = None
     worker: subprocess.Popen | None = None
 
-    def manage(self, *args: str) -> str:
+    def manage(self, *args: str, timeout: float = 120) -> str:
         done = subprocess.run(
             [sys.executable, "manage.py", *args],
             cwd=ROOT,
             env=self.env,
             capture_output=True,
             text=True,
-            timeout=120,
+            timeout=timeout,
         )
         if done.returncode != 0:
             raise AssertionError(f"manage.py {args} failed: {done.stderr}")
@@ -58,7 +58,7 @@ class LiveLab:
         return path
 
 
-def start(with_worker: bool = False) -> LiveLab:
+def start(with_worker: bool = False, web_workers: int = 2) -> LiveLab:
     directory = Path(tempfile.mkdtemp(prefix="kubelab-k8sapi-e2e-"))
     port = free_port()
     redis = embedded_redis.start(directory / "redis.sock")
@@ -72,23 +72,32 @@ def start(with_worker: bool = False) -> LiveLab:
     files = tls.ensure(directory / "tls", ["127.0.0.1", "localhost"])
     lab = LiveLab(directory, env, port, redis=redis)
     try:
-        _start_processes(lab, files, with_worker)
+        _start_processes(lab, files, with_worker, web_workers)
     except BaseException:
         stop(lab)
         raise
     return lab
 
 
-def _start_processes(lab: LiveLab, files, with_worker: bool) -> None:
+def _start_processes(lab: LiveLab, files, with_worker: bool, web_workers: int) -> None:
     directory, env, port = lab.directory, lab.env, lab.port
     lab.manage("migrate", "--verbosity", "0")
     lab.manage("shell", "-c", SETUP)
-    endpoint = (
-        f"ssl:{port}:interface=127.0.0.1"
-        f":privateKey={files.server_key}:certKey={files.server_cert}"
-    )
+    # The lab's own serving layout: daphne workers sharing the TLS socket.
     lab.process = subprocess.Popen(
-        [sys.executable, "-m", "daphne", "-e", endpoint, "config.asgi:application"],
+        [
+            sys.executable,
+            "-m",
+            "config.serving",
+            "--tls-bind",
+            f"127.0.0.1:{port}",
+            "--tls-key",
+            str(files.server_key),
+            "--tls-cert",
+            str(files.server_cert),
+            "--workers",
+            str(web_workers),
+        ],
         cwd=ROOT,
         env=env,
         stdout=subprocess.DEVNULL,
@@ -143,3 +152,28 @@ def kubectl_env(lab: LiveLab, kubeconfig: Path) -> dict:
         "KUBECONFIG": str(kubeconfig),
         "KUBECACHEDIR": str(lab.directory / "kube-cache"),
     }
+
+
+def kubectl_runner(lab: LiveLab, kubectl_path: str, slug: str = "alice-lab"):
+    """`run(*args)`: real kubectl against `slug` with a fresh cache; fails loudly."""
+    env = kubectl_env(lab, lab.kubeconfig(slug))
+
+    def run(
+        *args: str,
+        check: bool = True,
+        timeout: float = 60,
+        env_: dict | None = None,
+        extra_env: dict | None = None,
+    ) -> subprocess.CompletedProcess:
+        done = subprocess.run(
+            [kubectl_path, "--request-timeout=30s", *args],
+            env={**(env_ or env), **(extra_env or {})},
+            capture_output=True,
+            text=True,
+            timeout=timeout,
+        )
+        if check and done.returncode != 0:
+            raise AssertionError(f"kubectl {args} failed: {done.stderr}")
+        return done
+
+    return run

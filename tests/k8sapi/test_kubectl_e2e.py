@@ -31,29 +31,13 @@ spec:
 
 
 @pytest.fixture(scope="module")
-def lab(kubectl_path, redis_server):
-    running = live.start(with_worker=True)
-    yield running
-    live.stop(running)
+def lab(live_lab, kubectl_path):
+    return live_lab
 
 
 @pytest.fixture(scope="module")
 def kubectl(lab, kubectl_path):
-    env = live.kubectl_env(lab, lab.kubeconfig("alice-lab"))
-
-    def run(*args: str, check: bool = True, timeout: float = 60, env_=None):
-        done = subprocess.run(
-            [kubectl_path, "--request-timeout=30s", *args],
-            env=env_ or env,
-            capture_output=True,
-            text=True,
-            timeout=timeout,
-        )
-        if check and done.returncode != 0:
-            raise AssertionError(f"kubectl {args} failed: {done.stderr}")
-        return done
-
-    return run
+    return live.kubectl_runner(lab, kubectl_path)
 
 
 def eventually(check, timeout: float = 60):

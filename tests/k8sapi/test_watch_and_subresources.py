@@ -56,6 +56,22 @@ def test_watch_from_a_resource_version_streams_later_changes(live_kube):
     assert seen == [("ADDED", "w1"), ("MODIFIED", "w1"), ("DELETED", "w1")]
 
 
+@pytest.mark.parametrize("selector", ["", "&labelSelector=team%3Da"])
+def test_an_object_created_after_the_version_is_added_even_if_it_still_exists(
+    live_kube, selector
+):
+    """The Python client's list-then-watch: the object exists when the watch opens."""
+    kube = live_kube
+    rv = kube.get(CM).json()["metadata"]["resourceVersion"]
+    kube.post(CM, {"metadata": {"name": "late", "labels": {"team": "a"}}})
+    kube.patch(f"{CM}/late", {"data": {"a": "b"}}, "application/merge-patch+json")
+    response = kube.get(
+        f"{CM}?watch=true&resourceVersion={rv}&timeoutSeconds=1{selector}"
+    )
+    seen = [(e["type"], e["object"]["metadata"]["name"]) for e in events(response)]
+    assert seen == [("ADDED", "late"), ("MODIFIED", "late")]
+
+
 def test_watch_without_a_version_starts_with_the_current_objects(live_kube):
     kube = live_kube
     kube.post(CM, {"metadata": {"name": "now", "labels": {"w": "1"}}})

@@ -332,3 +332,54 @@ def test_lab_10_ha_control_plane():
     w.set_component(leader.name, "kube-scheduler", "stopped")
     w.wait(20)
     w.done("leader-moves")
+
+
+def test_lab_11_autoscaling():
+    w = Walk("11-autoscaling")
+    w.wait(30)
+    w.not_done("autoscaler")
+    w.api().create(
+        {
+            "apiVersion": "autoscaling/v2",
+            "kind": "HorizontalPodAutoscaler",
+            "metadata": {"name": "php-apache"},
+            "spec": {
+                "scaleTargetRef": {
+                    "apiVersion": "apps/v1",
+                    "kind": "Deployment",
+                    "name": "php-apache",
+                },
+                "minReplicas": 1,
+                "maxReplicas": 10,
+                "metrics": [
+                    {
+                        "type": "Resource",
+                        "resource": {
+                            "name": "cpu",
+                            "target": {"type": "Utilization", "averageUtilization": 50},
+                        },
+                    }
+                ],
+            },
+        }
+    )
+    w.done("autoscaler")
+
+    w.not_done("load")
+    loop = "while sleep 0.01; do wget -q -O- http://php-apache; done"
+    generator = pod("load-generator", "busybox:1.28", restartPolicy="Never")
+    generator["spec"]["containers"][0]["command"] = ["/bin/sh", "-c", loop]
+    w.api().create(generator)
+    w.wait(20)
+    w.done("load")
+
+    w.not_done("scaled-up")
+    w.wait(90)
+    w.done("scaled-up")
+
+    w.not_done("scaled-down")
+    w.delete_pod("load-generator")
+    w.wait(120)
+    w.not_done("scaled-down")  # still inside the stabilization window
+    w.wait(300)
+    w.done("scaled-down")

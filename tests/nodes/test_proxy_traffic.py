@@ -78,7 +78,7 @@ def test_a_service_scaled_to_zero_rejects_connections():
         7,
         "curl: (7) Failed to connect to web port 80 after 0 ms: Couldn't connect to server",
     )
-    assert [h["step"] for h in t.hops] == ["dns", "kube-proxy"]
+    assert [h["step"] for h in t.hops] == ["dns", "service", "kube-proxy"]
     assert t.hops[-1]["detail"] == "default/web has no endpoints (REJECT)"
 
 
@@ -105,8 +105,24 @@ def test_a_pod_curling_a_service_name_reaches_nginx_through_its_nodes_rules():
     v = view(nginx + [client], [svc], [slice_for(svc, nginx, port=80)])
     t = traffic.send_request(v, {"pod": client}, "web", random.Random(1))
     assert (t.ok, t.status, t.body) == (True, 200, responses.NGINX_WELCOME)
-    assert [h["step"] for h in t.hops] == ["dns", "kube-proxy", "container"]
-    assert t.hops[1]["node"] == "worker-1"
+    assert [(h["step"], h["ok"]) for h in t.hops] == [
+        ("dns", True),
+        ("service", True),
+        ("kube-proxy", True),
+        ("endpoint", True),
+        ("container", True),
+    ]
+    assert t.hops[0]["detail"] == "web.default.svc.cluster.local → 10.96.100.10"
+    assert t.hops[1]["detail"] == "default/web: ClusterIP 10.96.100.10:80"
+    assert t.hops[2]["node"] == "worker-1"  # the client's node routes it
+    assert t.hops[3] == {
+        "step": "endpoint",
+        "detail": "10.244.2.7:80 is pod default/nginx-1 on worker-2",
+        "ok": True,
+        "pod": "nginx-1",
+        "namespace": "default",
+        "node": "worker-2",
+    }
     assert t.pod == {
         "namespace": "default",
         "name": "nginx-1",
@@ -307,3 +323,45 @@ def test_requests_through_the_ingress_reach_each_hosts_service():
         "Hello, world!\nVersion: 2.0.0\nHostname: api-1\n",
     )
     assert (blog.status, missing.status) == (503, 404)
+    assert [h["step"] for h in home.hops] == [
+        "ingress",
+        "service",
+        "endpoint",
+        "container",
+    ]
+    assert (home.hops[0]["ingress"], home.hops[1]["service"]) == (
+        "default/shop",
+        "default/shop-front",
+    )
+    assert (blog.hops[-1]["service"], blog.hops[-1]["ok"]) == ("default/blog", False)
+
+
+def test_a_nodeport_on_a_powered_off_node_times_out_there():
+    svc = service(node_port=30080, type_="NodePort")
+    v = view(PODS, [svc], [slice_for(svc, PODS)], down_nodes={"worker-2"})
+    t = traffic.send_request(
+        v, {"ip": "203.0.113.7"}, "http://192.168.49.4:30080/", random.Random(1)
+    )
+    assert (t.ok, t.exit_code) == (False, 28)
+    assert t.error == (
+        "curl: (28) Failed to connect to 192.168.49.4 port 30080 after 130000 ms: "
+        "Couldn't connect to server"
+    )
+    assert [(h["step"], h["ok"]) for h in t.hops] == [("node", False)]
+
+
+def test_an_endpoint_on_a_powered_off_node_times_out_until_endpoints_drop_it():
+    svc = service(node_port=30080, type_="NodePort")
+    v = view(PODS[:1], [svc], [slice_for(svc, PODS[:1])], down_nodes={"worker-1"})
+    t = traffic.send_request(
+        v, {"ip": "203.0.113.7"}, "http://192.168.49.5:30080/", random.Random(1)
+    )
+    assert (t.ok, t.exit_code) == (False, 28)
+    assert [(h["step"], h["ok"]) for h in t.hops] == [
+        ("service", True),
+        ("kube-proxy", True),
+        ("endpoint", False),
+    ]
+    assert t.hops[-1]["detail"] == (
+        "10.244.1.2 is pod web-a on worker-1, which is powered off"
+    )

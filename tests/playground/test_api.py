@@ -7,34 +7,10 @@ import pytest
 from cluster import kinds
 from cluster.access import api_for
 from cluster.models import Cluster, Component, Machine
+from tests.playground.manifests import WEB_SERVICE, web_deployment
 
-DEPLOYMENT = """\
-apiVersion: apps/v1
-kind: Deployment
-metadata:
-  name: web
-spec:
-  replicas: 2
-  selector:
-    matchLabels: {app: web}
-  template:
-    metadata:
-      labels: {app: web}
-    spec:
-      containers:
-      - name: nginx
-        image: nginx:1.27
-"""
-SERVICE = """\
-apiVersion: v1
-kind: Service
-metadata:
-  name: web
-spec:
-  selector: {app: web}
-  ports:
-  - port: 80
-"""
+DEPLOYMENT = web_deployment(2)
+SERVICE = WEB_SERVICE
 BAD_REPLICAS = DEPLOYMENT.replace("replicas: 2", "replicas: -1")
 
 

@@ -5,34 +5,10 @@ from __future__ import annotations
 import pytest
 
 from tests.playground.conftest import screenshot, sign_in
+from tests.playground.manifests import WEB_SERVICE, documents, web_deployment
 
 pytestmark = pytest.mark.e2e
-DEPLOYMENT = """\
-apiVersion: apps/v1
-kind: Deployment
-metadata:
-  name: web
-spec:
-  replicas: 3
-  selector:
-    matchLabels: {app: web}
-  template:
-    metadata:
-      labels: {app: web}
-    spec:
-      containers:
-      - name: nginx
-        image: nginx:1.27
----
-apiVersion: v1
-kind: Service
-metadata:
-  name: web
-spec:
-  selector: {app: web}
-  ports:
-  - port: 80
-"""
+DEPLOYMENT = documents(web_deployment(3), WEB_SERVICE)
 
 
 def test_sign_in_create_a_cluster_apply_a_deployment_and_see_it_run(page, lab):
@@ -56,6 +32,12 @@ def test_sign_in_create_a_cluster_apply_a_deployment_and_see_it_run(page, lab):
         "document.querySelectorAll('.machine.worker .pod.st-ready[data-name^=\"web-\"]').length === 3",
         timeout=90_000,
     )
+    # Ready addresses, pods or not: the kubernetes Service's is the API server's.
+    page.wait_for_function(
+        "document.querySelector('.svc[data-name=web]').textContent"
+        ".includes('3 endpoints')"
+    )
+    assert "· 1 endpoint" in page.inner_text(".svc[data-name=kubernetes]")
     page.locator(".pod[data-name^='web-']").first.click()
     page.wait_for_selector("#inspector pre.yaml")
     screenshot(page, "cluster-running.png")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import json
 
 import pytest
 from asgiref.sync import async_to_sync
@@ -170,9 +171,10 @@ def test_a_resync_request_gets_a_snapshot(cluster, alice):
         await comm.connect()
         await comm.receive_json_from(timeout=5)
         await comm.send_json_to({"action": "resync"})
-        frame = await comm.receive_json_from(timeout=5)
+        # API-call pulses from the cluster's first tick may come in between.
+        frames = await frames_until(comm, lambda f: f["t"] != "calls")
         await comm.disconnect()
-        return frame
+        return frames[-1]
 
     assert async_to_sync(scenario)()["t"] == "snapshot"
 
@@ -209,14 +211,23 @@ def test_api_calls_are_forwarded_for_the_animation(cluster, alice):
         await comm.receive_json_from(timeout=5)
         await database_sync_to_async(publish_calls)(
             cluster.pk,
-            [Call("kube-scheduler", "create binding", "pods", "default", "web")],
+            [Call("kube-scheduler", "create binding", "pods", "default", "probe-7")],
         )
-        frames = await frames_until(comm, lambda f: f["t"] == "calls")
+        # The cluster's own first tick may publish its calls too: wait for ours.
+        frames = await frames_until(
+            comm,
+            lambda f: (
+                f["t"] == "calls" and any(c["name"] == "probe-7" for c in f["calls"])
+            ),
+        )
         await comm.disconnect()
         return frames[-1]
 
     frame = async_to_sync(scenario)()
-    assert frame["calls"][0]["caller"] == "kube-scheduler"
+    ours = [c for c in frame["calls"] if c["name"] == "probe-7"]
+    assert [(c["caller"], c["verb"]) for c in ours] == [
+        ("kube-scheduler", "create binding")
+    ]
 
 
 def test_a_component_change_streams_the_machines(cluster, alice):
@@ -243,3 +254,60 @@ def test_a_component_change_streams_the_machines(cluster, alice):
     frame = async_to_sync(scenario)()
     states = {c["kind"]: c["state"] for m in frame["machines"] for c in m["components"]}
     assert states["kube-scheduler"] == "crashed"
+
+
+def test_a_snapshot_too_big_for_one_message_arrives_in_parts(
+    cluster, alice, monkeypatch
+):
+    """daphne refuses messages over 1 MiB: a big cluster's snapshot is split."""
+    from playground import live
+
+    monkeypatch.setattr(live, "FRAME_BYTES", 4000)
+    cookie = session_cookie(alice)
+    api = api_for(cluster)
+    for i in range(12):
+        api.create(service(f"s{i:02d}"))
+
+    async def scenario():
+        comm = communicator(cluster, cookie)
+        await comm.connect()
+        first = await comm.receive_json_from(timeout=5)
+        rest = [
+            await comm.receive_json_from(timeout=5) for _ in range(first["parts"] - 1)
+        ]
+        await comm.disconnect()
+        fresh = await database_sync_to_async(LiveStream(cluster.pk).snapshot)()
+        return first, rest, fresh
+
+    first, rest, fresh = async_to_sync(scenario)()
+    assert first["t"] == "snapshot" and first["parts"] > 2
+    assert {f["t"] for f in rest} == {"objects"}
+    assert {f["rev"] for f in rest} == {first["rev"]}
+    state = apply_frame({}, first)
+    for frame in rest:
+        state = apply_frame(state, frame)
+    assert state == fresh["objects"]
+    assert all(len(json.dumps(f)) < 2 * 4000 for f in [first, *rest])
+
+
+def test_a_burst_of_changes_is_sent_in_frames_of_bounded_size(cluster, monkeypatch):
+    from playground import live
+
+    monkeypatch.setattr(live, "FRAME_BYTES", 1500)
+    stream = LiveStream(cluster.pk)
+    start = stream.snapshot()["rev"]
+    api = api_for(cluster)
+    for i in range(10):
+        api.create(service(f"s{i}"))
+
+    frames = []
+    while (frame := stream.next_frame()) is not None:
+        frames.append(frame)
+
+    assert len(frames) > 2
+    assert [f["from"] for f in frames] == [start] + [f["rev"] for f in frames[:-1]]
+    assert [bool(f.get("more")) for f in frames] == [True] * (len(frames) - 1) + [False]
+    added = [c["key"] for f in frames for c in f["changes"] if c["type"] == "ADDED"]
+    assert [k for k in added if k.startswith("services/")] == [
+        f"services/specs/default/s{i}" for i in range(10)
+    ]

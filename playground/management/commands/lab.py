@@ -1,8 +1,10 @@
 """`manage.py lab`: run the whole lab in the foreground (what `make run` calls).
 
 It migrates, makes sure Redis is reachable (starting the embedded one when REDIS_URL is
-unset), creates the TLS files and the demo account, then supervises daphne, a Celery
-worker and Celery beat. Ctrl-C or SIGTERM stops every process it started.
+unset), creates the TLS files and the demo account, then supervises the web server
+(`config.serving`: WEB_CONCURRENCY daphne processes sharing the HTTP and HTTPS ports, one
+per core by default), a Celery worker and Celery beat. Ctrl-C or SIGTERM stops every
+process it started.
 """
 
 from __future__ import annotations
@@ -21,7 +23,7 @@ from django.core.management.base import BaseCommand, CommandError
 
 from cluster.models import Cluster
 from cluster.provision import create_cluster
-from config import embedded_redis, tls
+from config import embedded_redis, serving, tls
 
 DEMO_USER = "demo"
 
@@ -33,7 +35,10 @@ def _port_in_use(host: str, port: int) -> bool:
 
 
 class Command(BaseCommand):
-    help = "Run the lab: daphne (HTTP and the HTTPS Kubernetes API), Celery worker and beat."
+    help = (
+        "Run the lab: daphne processes (HTTP and the HTTPS Kubernetes API), Celery "
+        "worker and beat."
+    )
 
     def add_arguments(self, parser):
         parser.add_argument("--host", default=os.environ.get("HOST", "127.0.0.1"))
@@ -96,22 +101,19 @@ class Command(BaseCommand):
 
     def _start_children(self, host, port, k8s_port, files):
         python = sys.executable
-        ssl_endpoint = (
-            f"ssl:{k8s_port}:interface={host}"
-            f":privateKey={files.server_key}:certKey={files.server_cert}"
-        )
         commands = {
-            "daphne": [
+            "web": [
                 python,
                 "-m",
-                "daphne",
-                "-b",
-                host,
-                "-p",
-                str(port),
-                "-e",
-                ssl_endpoint,
-                "config.asgi:application",
+                "config.serving",
+                "--bind",
+                f"{host}:{port}",
+                "--tls-bind",
+                f"{host}:{k8s_port}",
+                "--tls-key",
+                str(files.server_key),
+                "--tls-cert",
+                str(files.server_cert),
             ],
             "celery-worker": [
                 python,
@@ -140,7 +142,12 @@ class Command(BaseCommand):
         }
         children = []
         for name, command in commands.items():
-            process = subprocess.Popen(command, env=os.environ.copy())
+            process = subprocess.Popen(
+                command,
+                env=os.environ.copy(),
+                # The simulation yields the CPU to kubectl's requests (see serving).
+                preexec_fn=None if name == "web" else serving.background_priority,
+            )
             process.name = name
             children.append(process)
         return children
