@@ -117,7 +117,13 @@ def pod_metrics(view: dict, components, now: float) -> list[dict]:
 
 
 def run_kubelet(
-    machine, view: RecordingView, memory: dict, runtime_up: bool, now: float, rng
+    machine,
+    view: RecordingView,
+    memory: dict,
+    runtime_up: bool,
+    now: float,
+    rng,
+    static: list[dict] | None = None,
 ) -> Step:
     name = machine.name
     # Its own Node and Lease by key, so the other kubelets' heartbeats in the same
@@ -138,6 +144,7 @@ def run_kubelet(
         runtime_up,
         {
             "lease": lease,
+            "static": static or [],
             "objects": kubelet_objects(view),
             "offered": load.offered(
                 view.get("Pod", []),

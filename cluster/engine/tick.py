@@ -309,8 +309,13 @@ def _run(component, view, now, rng, components, quiet) -> runners.Step:
                 and c.state == Component.RUNNING
                 for c in components
             )
+            static = [  # what kubeadm's manifests run on this machine
+                {"kind": c.kind, "state": c.state, "started_at": c.started_at}
+                for c in components
+                if c.machine_id == component.machine_id
+            ]
             return runners.run_kubelet(
-                component.machine, view, memory, runtime_up, now, rng
+                component.machine, view, memory, runtime_up, now, rng, static
             )
         case "kube-apiserver":
             return runners.run_apiserver_endpoints(view, components)

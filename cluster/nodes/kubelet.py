@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from cluster.actions import Action, Create, Delete, RecordEvent, Ref, UpdateStatus
-from cluster.nodes import admission, node_status, pod_status
+from cluster.nodes import admission, node_status, pod_status, static_pods
 from cluster.nodes import runtime as rt
 from cluster.nodes.lifecycle import PodSync
 from cluster.objects.clone import clone
@@ -64,14 +64,29 @@ def sync(
     wakes.append(status_wake)
 
     if runtime_up:
-        pod_actions, pod_wakes = _sync_pods(pods, state, machine, now, rng, extra, node)
+        mirrors = [p for p in pods if static_pods.is_mirror(p)]
+        actions += static_pods.actions(
+            node, machine["internal_ip"], extra.get("static") or [], mirrors
+        )
+        pod_actions, pod_wakes = _sync_pods(
+            [p for p in pods if not static_pods.is_mirror(p)],
+            state,
+            machine,
+            now,
+            rng,
+            extra,
+            node,
+            mirrors,
+        )
         actions += pod_actions
         wakes += pod_wakes
     future = [w for w in wakes if w is not None and w > now]
     return KubeletResult(actions, state, min(future) if future else None)
 
 
-def _sync_pods(pods, state, machine, now, rng, extra, node) -> tuple[list, list]:
+def _sync_pods(
+    pods, state, machine, now, rng, extra, node, static=()
+) -> tuple[list, list]:
     actions: list = []
     wakes: list[float] = []
     live = {p["metadata"].get("uid", ""): p for p in pods}
@@ -81,7 +96,7 @@ def _sync_pods(pods, state, machine, now, rng, extra, node) -> tuple[list, list]
         rt.release_ip(state, uid)
     rejected = state.setdefault("rejected", [])
     rejected[:] = [u for u in rejected if u in live]
-    admitted = [  # the active pods: admitted and not finished
+    admitted = [*static] + [  # the active pods: admitted and not finished
         live[u]
         for u, ps in state["pods"].items()
         if not ps.get("terminated")
