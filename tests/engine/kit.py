@@ -199,3 +199,32 @@ def step_until(cluster, predicate, max_steps: int = 100):
 def live(items) -> list[dict]:
     """The objects not marked for deletion."""
     return [o for o in items if not o["metadata"].get("deletionTimestamp")]
+
+
+def autoscaler(target: str, utilization: int, most: int) -> dict:
+    return {
+        "apiVersion": "autoscaling/v2",
+        "kind": "HorizontalPodAutoscaler",
+        "metadata": {"name": target},
+        "spec": {
+            "scaleTargetRef": {
+                "apiVersion": "apps/v1",
+                "kind": "Deployment",
+                "name": target,
+            },
+            "minReplicas": 1,
+            "maxReplicas": most,
+            "metrics": [
+                {
+                    "type": "Resource",
+                    "resource": {
+                        "name": "cpu",
+                        "target": {
+                            "type": "Utilization",
+                            "averageUtilization": utilization,
+                        },
+                    },
+                }
+            ],
+        },
+    }

@@ -13,6 +13,7 @@ from tests.engine.kit import (
     POD,
     REPLICASET,
     api,
+    autoscaler,
     component,
     deployment,
     events_about,
@@ -323,35 +324,6 @@ def stressed_deployment() -> dict:
     container["args"] = ["--cpu", "1"]
     container["resources"] = {"requests": {"cpu": "500m"}, "limits": {"cpu": "500m"}}
     return d
-
-
-def autoscaler(target: str, utilization: int, most: int) -> dict:
-    return {
-        "apiVersion": "autoscaling/v2",
-        "kind": "HorizontalPodAutoscaler",
-        "metadata": {"name": target},
-        "spec": {
-            "scaleTargetRef": {
-                "apiVersion": "apps/v1",
-                "kind": "Deployment",
-                "name": target,
-            },
-            "minReplicas": 1,
-            "maxReplicas": most,
-            "metrics": [
-                {
-                    "type": "Resource",
-                    "resource": {
-                        "name": "cpu",
-                        "target": {
-                            "type": "Utilization",
-                            "averageUtilization": utilization,
-                        },
-                    },
-                }
-            ],
-        },
-    }
 
 
 def test_an_hpa_doubles_a_loaded_deployment_then_waits_out_the_window_to_shrink_it():

@@ -7,6 +7,7 @@ import pytest
 
 from cluster import kinds, operations
 from cluster.labs import catalog
+from tests.engine.kit import autoscaler
 from tests.labs.walk import Walk, pod, requests
 
 pytestmark = pytest.mark.django_db
@@ -338,31 +339,7 @@ def test_lab_11_autoscaling():
     w = Walk("11-autoscaling")
     w.wait(30)
     w.not_done("autoscaler")
-    w.api().create(
-        {
-            "apiVersion": "autoscaling/v2",
-            "kind": "HorizontalPodAutoscaler",
-            "metadata": {"name": "php-apache"},
-            "spec": {
-                "scaleTargetRef": {
-                    "apiVersion": "apps/v1",
-                    "kind": "Deployment",
-                    "name": "php-apache",
-                },
-                "minReplicas": 1,
-                "maxReplicas": 10,
-                "metrics": [
-                    {
-                        "type": "Resource",
-                        "resource": {
-                            "name": "cpu",
-                            "target": {"type": "Utilization", "averageUtilization": 50},
-                        },
-                    }
-                ],
-            },
-        }
-    )
+    w.api().create(autoscaler("php-apache", 50, 10))
     w.done("autoscaler")
 
     w.not_done("load")

@@ -11,29 +11,12 @@ import subprocess
 import pytest
 
 from tests.playground.conftest import screenshot
+from tests.playground.manifests import web_deployment
 
 pytestmark = pytest.mark.e2e
 
 
-def deployment(replicas: int) -> str:
-    return f"""\
-apiVersion: apps/v1
-kind: Deployment
-metadata:
-  name: web
-spec:
-  replicas: {replicas}
-  selector:
-    matchLabels: {{app: web}}
-  template:
-    metadata:
-      labels: {{app: web}}
-    spec:
-      containers:
-      - name: nginx
-        image: nginx:1.27
-"""
-
+deployment = web_deployment
 
 WEB_PODS = ".pod[data-name^='web-']"
 
