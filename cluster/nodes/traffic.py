@@ -70,6 +70,11 @@ class Trace:
         self.ok, self.error, self.exit_code = False, error, code
         return self
 
+    def time_out(self, host: str, port, step: str, detail: str, **extra) -> Trace:
+        """A connection nobody answers: curl gives up after its connect timeout."""
+        error = CURL_TIMEOUT.format(host=host, port=port, ms=CONNECT_TIMEOUT_MS)
+        return self.fail(error, EXIT_TIMEOUT, step, detail, **extra)
+
 
 def _node_ip(node: dict) -> str:
     for a in (node.get("status") or {}).get("addresses") or []:
@@ -161,9 +166,9 @@ def _to_ip(
     }
     if ip in cluster_ips and ip:
         if src_node is None:
-            return trace.fail(
-                CURL_TIMEOUT.format(host=host, port=port, ms=CONNECT_TIMEOUT_MS),
-                EXIT_TIMEOUT,
+            return trace.time_out(
+                host,
+                port,
                 "network",
                 f"{ip} is a ClusterIP, reachable only from inside the cluster",
             )
@@ -201,9 +206,9 @@ def _to_ip(
     if ip in external:
         entry = _lb_target_node(view, ip, port, rng)
         if entry is None:
-            return trace.fail(
-                CURL_TIMEOUT.format(host=host, port=port, ms=CONNECT_TIMEOUT_MS),
-                EXIT_TIMEOUT,
+            return trace.time_out(
+                host,
+                port,
                 "load-balancer",
                 f"{ip}: no healthy node behind the load balancer",
             )
@@ -253,18 +258,18 @@ def _through_proxy(
     view, trace, node, ip, port, via, path, host, src_pod, src_ip, rng, now, affinity
 ) -> Trace:
     if via != "cluster" and node in view.down_nodes:
-        return trace.fail(
-            CURL_TIMEOUT.format(host=host, port=port, ms=CONNECT_TIMEOUT_MS),
-            EXIT_TIMEOUT,
+        return trace.time_out(
+            host,
+            port,
             "node",
             f"node {node} is powered off: nothing answers at {ip}",
             node=node,
         )
     rules = view.node_rules.get(node)
     if rules is None:
-        return trace.fail(
-            CURL_TIMEOUT.format(host=host, port=port, ms=CONNECT_TIMEOUT_MS),
-            EXIT_TIMEOUT,
+        return trace.time_out(
+            host,
+            port,
             "kube-proxy",
             f"node {node} has no service rules (kube-proxy never ran)",
             node=node,
@@ -279,9 +284,9 @@ def _through_proxy(
                 f"nothing listens on {node}:{port}",
                 node=node,
             )
-        return trace.fail(
-            CURL_TIMEOUT.format(host=host, port=port, ms=CONNECT_TIMEOUT_MS),
-            EXIT_TIMEOUT,
+        return trace.time_out(
+            host,
+            port,
             "kube-proxy",
             f"no rule for {ip}:{port} on {node}",
             node=node,
@@ -296,9 +301,9 @@ def _through_proxy(
         detail = f"{entry['service']} {proxy.NO_ENDPOINTS} (REJECT)"
         if entry["endpoints"]:
             detail = f"{entry['service']} has no local endpoints on {node} (externalTrafficPolicy Local: DROP)"
-            return trace.fail(
-                CURL_TIMEOUT.format(host=host, port=port, ms=CONNECT_TIMEOUT_MS),
-                EXIT_TIMEOUT,
+            return trace.time_out(
+                host,
+                port,
                 "kube-proxy",
                 detail,
                 node=node,
@@ -350,18 +355,18 @@ def _deliver(
         None,
     )
     if pod is None:
-        return trace.fail(
-            CURL_TIMEOUT.format(host=host, port=shown, ms=CONNECT_TIMEOUT_MS),
-            EXIT_TIMEOUT,
+        return trace.time_out(
+            host,
+            shown,
             "endpoint",
             f"{ip} does not exist any more (stale rule)",
         )
     meta = pod["metadata"]
     node = (pod.get("spec") or {}).get("nodeName", "")
     if node in view.down_nodes:
-        return trace.fail(
-            CURL_TIMEOUT.format(host=host, port=shown, ms=CONNECT_TIMEOUT_MS),
-            EXIT_TIMEOUT,
+        return trace.time_out(
+            host,
+            shown,
             "endpoint",
             f"{ip} is pod {meta['name']} on {node}, which is powered off",
             pod=meta["name"],
@@ -378,9 +383,9 @@ def _deliver(
     if not netpol.allows(
         view.network_policies, src_pod, client_ip, pod, port, view.namespaces
     ):
-        return trace.fail(
-            CURL_TIMEOUT.format(host=host, port=shown, ms=CONNECT_TIMEOUT_MS),
-            EXIT_TIMEOUT,
+        return trace.time_out(
+            host,
+            shown,
             "network-policy",
             f"NetworkPolicy drops traffic to {meta['namespace']}/{meta['name']}:{port}",
             pod=meta["name"],
