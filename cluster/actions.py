@@ -28,6 +28,9 @@ class Create:
     # error. A failed batch skips the owner's later ones.
     batch: int = 0
     on_failure: RecordEvent | None = None
+    # The owner's status patch reporting the failure (a ReplicaSet's ReplicaFailure),
+    # its "{error}" filled in as the event's is; sent for the owner's first failure.
+    failure_status: Patch | None = None
 
 
 @dataclass

@@ -58,12 +58,17 @@ class Resource(models.Model):
     body = models.TextField()  # the JSON object, resourceVersion included
     create_revision = models.BigIntegerField()
     mod_revision = models.BigIntegerField()
+    # The sim time its etcd lease runs out (Events: the API server's --event-ttl).
+    lease_expires = models.FloatField(null=True, blank=True)
 
     class Meta:
         constraints = [
             models.UniqueConstraint(
                 fields=["cluster", "bucket", "namespace", "name"], name="resource_key"
             )
+        ]
+        indexes = [
+            models.Index(fields=["cluster", "lease_expires"], name="resource_lease")
         ]
 
     @property

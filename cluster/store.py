@@ -35,7 +35,8 @@ _LOG = ResourceEvent._meta.db_table
 _KEY = "cluster_id = %s AND bucket = %s AND namespace = %s AND name = %s"
 _INSERT_KEY = (
     f"INSERT INTO {_KEYS} (cluster_id, bucket, namespace, name, kind, uid, body, "
-    "create_revision, mod_revision) VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s) "
+    "create_revision, mod_revision, lease_expires) "
+    "VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s) "
     "ON CONFLICT (cluster_id, bucket, namespace, name) DO NOTHING RETURNING id"
 )
 _INSERT_EVENT = (
@@ -278,8 +279,13 @@ def _decode_continue(token: str) -> tuple[str, str]:
     raise errors.bad_request(f"{INVALID_CONTINUE}: {why}")
 
 
-def create(cluster_id: int, kind: Kind, obj: dict) -> dict:
-    """Write a new key; AlreadyExists when it is taken."""
+def create(
+    cluster_id: int, kind: Kind, obj: dict, lease_expires: float | None = None
+) -> dict:
+    """Write a new key; AlreadyExists when it is taken.
+
+    A key written with a lease is removed when the lease runs out (`expire_leases`).
+    """
     meta = obj["metadata"]
     key = (kind.bucket, _ns(kind, meta.get("namespace")), meta["name"])
     with transaction.atomic():
@@ -299,6 +305,7 @@ def create(cluster_id: int, kind: Kind, obj: dict) -> dict:
                 body,
                 revision,
                 revision,
+                lease_expires,
             ],
         )
         if inserted is None:
@@ -317,16 +324,28 @@ def _missing_or_conflict(
     return errors.conflict(kind.qualified, key[2], group=kind.group, plural=kind.plural)
 
 
-def update(cluster_id: int, kind: Kind, obj: dict, expect_revision: int | None) -> dict:
-    """Compare-and-swap: write only if the key was last written at `expect_revision`."""
+def update(
+    cluster_id: int,
+    kind: Kind,
+    obj: dict,
+    expect_revision: int | None,
+    lease_expires: float | None = None,
+) -> dict:
+    """Compare-and-swap: write only if the key was last written at `expect_revision`.
+
+    As an etcd put, the write replaces the key's lease (None: no lease).
+    """
     meta = obj["metadata"]
     key = (kind.bucket, _ns(kind, meta.get("namespace")), meta["name"])
     with transaction.atomic():
         revision = _bump_revision(cluster_id)  # same lock order as create
         previous = meta.get("resourceVersion", _UNSET)
         body = _stamp(obj, revision)
-        sql = f"UPDATE {_KEYS} SET body = %s, mod_revision = %s WHERE {_KEY}"
-        params = [body, revision, cluster_id, *key]
+        sql = (
+            f"UPDATE {_KEYS} SET body = %s, mod_revision = %s, lease_expires = %s "
+            f"WHERE {_KEY}"
+        )
+        params = [body, revision, lease_expires, cluster_id, *key]
         if expect_revision is not None:
             sql += " AND mod_revision = %s"
             params.append(expect_revision)
@@ -373,6 +392,24 @@ def delete(
         _execute(f"DELETE FROM {_KEYS} WHERE id = %s", [pk])
         _log(cluster_id, revision, "DELETED", key, body)
     return obj
+
+
+def expire_leases(cluster_id: int, now: float) -> int:
+    """Delete the keys whose lease ran out by `now`, each with its DELETED event."""
+    expired = _query(
+        f"SELECT id, bucket, namespace, name, body FROM {_KEYS} "
+        "WHERE cluster_id = %s AND lease_expires <= %s ORDER BY lease_expires, id",
+        [cluster_id, now],
+    )
+    if not expired:
+        return 0
+    with transaction.atomic():
+        for pk, bucket, namespace, name, old_body in expired:
+            revision = _bump_revision(cluster_id)
+            body = _stamp(loads(old_body), revision)
+            _execute(f"DELETE FROM {_KEYS} WHERE id = %s", [pk])
+            _log(cluster_id, revision, "DELETED", (bucket, namespace, name), body)
+    return len(expired)
 
 
 def events_since(
@@ -449,6 +486,7 @@ def dump(cluster_id: int) -> list[list]:
             "body",
             "create_revision",
             "mod_revision",
+            "lease_expires",
         )
     ]
 
@@ -463,7 +501,7 @@ def restore(cluster_id: int, rows: list[list]) -> int:
         revision = _bump_revision(cluster_id)
         Resource.objects.filter(cluster_id=cluster_id).delete()
         restored = []
-        for bucket, namespace, name, kind, uid, body, crev, _mrev in rows:
+        for bucket, namespace, name, kind, uid, body, crev, _mrev, *lease in rows:
             obj = json.loads(body)
             restored.append(
                 Resource(
@@ -476,6 +514,7 @@ def restore(cluster_id: int, rows: list[list]) -> int:
                     body=_stamp(obj, revision),
                     create_revision=crev,
                     mod_revision=revision,
+                    lease_expires=lease[0] if lease else None,
                 )
             )
         Resource.objects.bulk_create(restored, batch_size=500)

@@ -30,6 +30,8 @@ from cluster.objects.clone import clone
 
 # GuaranteedUpdate retries a read-modify-write this many times on a Conflict.
 _PATCH_RETRIES = 5
+# kube-apiserver's --event-ttl default: an Event's etcd lease, renewed by each write.
+EVENT_TTL = 3600.0
 
 
 @dataclass
@@ -196,7 +198,7 @@ class ApiServer:
             return obj
         for _attempt in range(5):
             try:
-                return store.create(self.cluster_id, kind, obj)
+                return store.create(self.cluster_id, kind, obj, self._lease(kind))
             except errors.ApiError as exc:
                 # A generated name that collides is drawn again, as the registry does.
                 if exc.reason != "AlreadyExists" or not meta.get("generateName"):
@@ -262,7 +264,16 @@ class ApiServer:
                 obj["metadata"]["name"],
                 expected,
             )
-        return store.update(self.cluster_id, kind, obj, expected)
+        return store.update(self.cluster_id, kind, obj, expected, self._lease(kind))
+
+    def _lease(self, kind: Kind) -> float | None:
+        """Events live for the API server's --event-ttl after their last write."""
+        return self.now + EVENT_TTL if kind.bucket == "events" else None
+
+    def expire_leases(self) -> int:
+        """etcd's lease expiry: remove the keys whose TTL ran out (old Events)."""
+        self._check_plane(write=True)
+        return store.expire_leases(self.cluster_id, self.now)
 
     def _cached_at(self, kind: Kind, namespace, name: str, version) -> dict | None:
         """The cached copy of an object, when it is the version being replaced."""
@@ -377,7 +388,9 @@ class ApiServer:
                     return store.delete(self.cluster_id, kind, namespace, name, live)
                 if planned == old:
                     return old
-                return store.update(self.cluster_id, kind, planned, live)
+                return store.update(
+                    self.cluster_id, kind, planned, live, self._lease(kind)
+                )
             except errors.ApiError as exc:
                 if exc.reason != "Conflict":
                     raise

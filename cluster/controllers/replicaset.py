@@ -14,6 +14,7 @@ from cluster.objects import pods as P
 from cluster.objects import selectors
 from cluster.objects.clone import clone
 from cluster.objects.names import generate_name
+from cluster.simtime import rfc3339
 
 COMPONENT = "replicaset-controller"
 BURST_REPLICAS = 500
@@ -56,7 +57,11 @@ def new_pod_names(
 
 
 def create_pods(
-    owner: dict, template: dict, names: list[str], component: str
+    owner: dict,
+    template: dict,
+    names: list[str],
+    component: str,
+    failure_status: Patch | None = None,
 ) -> list[Action]:
     """Create + SuccessfulCreate event for each name (RealPodControl.CreatePods), in
     slow-start batches of 1, 2, 4... pods; a failed create records FailedCreate."""
@@ -66,7 +71,14 @@ def create_pods(
     )
     for i, pod_name in enumerate(names):
         pod = P.pod_from_template(template, owner, pod_name)
-        actions.append(Create(pod, batch=(i + 1).bit_length(), on_failure=failed))
+        actions.append(
+            Create(
+                pod,
+                batch=(i + 1).bit_length(),
+                on_failure=failed,
+                failure_status=failure_status,
+            )
+        )
         actions.append(
             RecordEvent(
                 P.ref(owner),
@@ -133,7 +145,13 @@ def _manage_replicas(rs, active, candidates, related, now, rng) -> list[Action]:
         count = min(-diff, BURST_REPLICAS)
         taken = {P.name(p) for p in candidates}
         names = new_pod_names(P.name(rs), count, taken, rng)
-        return create_pods(rs, rs["spec"].get("template") or {}, names, COMPONENT)
+        return create_pods(
+            rs,
+            rs["spec"].get("template") or {},
+            names,
+            COMPONENT,
+            _replica_failure(rs, now),
+        )
     if diff > 0:
         count = min(diff, BURST_REPLICAS)
         victims = pods_to_delete(
@@ -141,6 +159,25 @@ def _manage_replicas(rs, active, candidates, related, now, rng) -> list[Action]:
         )
         return delete_pods(rs, victims, COMPONENT)
     return []
+
+
+def _replica_failure(rs: dict, now: float) -> Patch | None:
+    """The status patch that reports a failed create (manageReplicas' error), unless a
+    ReplicaFailure is already reported: it is set once, then kept until the count is
+    right."""
+    conditions = (rs.get("status") or {}).get("conditions") or []
+    if any(c.get("type") == REPLICA_FAILURE for c in conditions):
+        return None
+    failure = {
+        "type": REPLICA_FAILURE,
+        "status": "True",
+        "lastTransitionTime": rfc3339(now),
+        "reason": FAILED_CREATE,
+        "message": "{error}",
+    }
+    return Patch(
+        P.ref(rs), {"status": {"conditions": [*conditions, failure]}}, "status"
+    )
 
 
 def pods_to_delete(

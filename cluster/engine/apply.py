@@ -125,13 +125,22 @@ class _Outcome:
             return
         self.refused += 1
         if isinstance(action, Create) and action.on_failure is not None:
-            self.failed_batch.setdefault(action.on_failure.involved, action.batch)
+            owner = action.on_failure.involved
+            first = owner not in self.failed_batch
+            self.failed_batch.setdefault(owner, action.batch)
             failure = action.on_failure
             self._send(
                 dataclasses.replace(
-                    failure, message=failure.message.format(error=error.message)
+                    failure, message=_fill_error(failure.message, error.message)
                 )
             )
+            if first and action.failure_status is not None:
+                status = action.failure_status
+                self._send(
+                    dataclasses.replace(
+                        status, patch=_fill_error(status.patch, error.message)
+                    )
+                )
 
     def _send(self, action) -> errors.ApiError | None:
         """The refusal, if any; one for a reason other than a retriable one is the
@@ -148,3 +157,14 @@ class _Outcome:
                     exc,
                 )
             return exc
+
+
+def _fill_error(value, error: str):
+    """A failure report with "{error}" replaced by the refusal's message."""
+    if isinstance(value, str):
+        return value.replace("{error}", error)
+    if isinstance(value, dict):
+        return {key: _fill_error(item, error) for key, item in value.items()}
+    if isinstance(value, list):
+        return [_fill_error(item, error) for item in value]
+    return value

@@ -137,6 +137,7 @@ def _tick(cluster: Cluster, now: float | None) -> TickReport:
         report.calls.append(api.calls)
         return api
 
+    api_as("etcd").expire_leases()
     view = View(api_as("kube-apiserver"))
     wakes: list[float | None] = []
     # Leaders' renew deadlines (any tick before them will do), and the renewals the

@@ -21,6 +21,15 @@ def _names(seed: int, count: int, base: str = "web-") -> list[str]:
 
 
 def _creates(rs, names):
+    """The creates of a reconcile at T0 of a ReplicaSet reporting no failure yet."""
+    reported = {
+        "type": "ReplicaFailure",
+        "status": "True",
+        "lastTransitionTime": "2026-01-01T00:00:00Z",
+        "reason": "FailedCreate",
+        "message": "{error}",
+    }
+    status = Patch(P.ref(rs), {"status": {"conditions": [reported]}}, "status")
     failed = RecordEvent(
         P.ref(rs),
         "Warning",
@@ -32,7 +41,7 @@ def _creates(rs, names):
     for i, n in enumerate(names):
         batch = [1, 2, 2, 3, 3, 3, 3, 4, 4, 4, 4, 4, 4, 4, 4][i]  # 1, 2, 4, 8 pods
         pod = P.pod_from_template(rs["spec"]["template"], rs, n)
-        out.append(Create(pod, batch=batch, on_failure=failed))
+        out.append(Create(pod, batch=batch, on_failure=failed, failure_status=status))
         out.append(
             RecordEvent(
                 P.ref(rs),

@@ -93,3 +93,35 @@ def test_a_failed_batch_stops_the_slow_start_before_the_next_batch(settings):
     # Batch 1 lands, batch 2 lands one pod and fails one, batch 3 is never sent.
     assert apply_all(api(cluster), actions) == (2, 5)
     assert sorted(p["metadata"]["name"] for p in pods(cluster)) == names[:2]
+
+
+def test_a_failed_create_sets_replica_failure_until_the_count_is_right(settings):
+    from cluster import operations
+    from tests.engine.kit import DEPLOYMENT, REPLICASET, deployment, pods
+
+    def failure(kind, name: str) -> dict | None:
+        status = api(cluster).get(kind, "default", name).get("status") or {}
+        conditions = status.get("conditions") or []
+        return next((c for c in conditions if c["type"] == "ReplicaFailure"), None)
+
+    cluster = new_cluster()
+    settings.KUBELAB_QUOTA_PODS_PER_CLUSTER = len(pods(cluster, namespace=None)) + 2
+    api(cluster).create(deployment("web", 4))
+    operations.fast_forward(cluster, 5)
+    (rs,) = api(cluster).list(REPLICASET, "default").items
+    name = rs["metadata"]["name"]
+
+    condition = failure(REPLICASET, name)
+    assert condition is not None
+    assert (condition["status"], condition["reason"]) == ("True", "FailedCreate")
+    assert condition["message"].startswith('pods "web-')
+    assert "exceeded quota" in condition["message"]
+    assert "{error}" not in condition["message"]
+    copied = failure(DEPLOYMENT, "web")
+    assert copied is not None and copied["reason"] == "FailedCreate"
+
+    settings.KUBELAB_QUOTA_PODS_PER_CLUSTER = 1000
+    operations.fast_forward(cluster, 30)
+    assert len(pods(cluster, label="app=web")) == 4
+    assert failure(REPLICASET, name) is None
+    assert failure(DEPLOYMENT, "web") is None
