@@ -5,7 +5,10 @@ import os
 from django.contrib.staticfiles.handlers import ASGIStaticFilesHandler
 from django.core.asgi import get_asgi_application
 
+from config import http_reasons
+
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
+http_reasons.fill_missing()
 # The lab serves its own static files (ES modules, CSS): no front-end build, no proxy.
 django_asgi_app = ASGIStaticFilesHandler(get_asgi_application())
 

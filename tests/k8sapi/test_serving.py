@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import http.client
 import json
 import os
 import signal
@@ -13,6 +14,7 @@ from pathlib import Path
 
 import pytest
 
+from cluster.k8sapi import auth
 from config import serving, tls
 from tests.conftest import ROOT, free_port, stop_process, subprocess_env, wait_until
 
@@ -128,3 +130,24 @@ def test_a_bad_web_concurrency_is_a_clear_error(monkeypatch):
     monkeypatch.setenv("WEB_CONCURRENCY", "many")
     with pytest.raises(SystemExit, match="WEB_CONCURRENCY must be a number"):
         serving.default_workers()
+
+
+def test_status_lines_carry_the_standard_reason_phrase(served, lab, alice):
+    """422 (Invalid) and 429 (TooManyRequests) read as they do from a real API server,
+    not as Twisted's "Unknown Status"."""
+    _, (_, secure), context = served
+    host, port = secure.split("/")[2].split(":")
+    connection = http.client.HTTPSConnection(host, int(port), context=context)
+    invalid_pod = {"apiVersion": "v1", "kind": "Pod", "metadata": {"name": "Bad_Name"}}
+    connection.request(
+        "POST",
+        f"/k8s/clusters/{lab.slug}/api/v1/namespaces/default/pods",
+        body=json.dumps(invalid_pod),
+        headers={
+            "Authorization": f"Bearer {auth.token_for(lab, alice)}",
+            "Content-Type": "application/json",
+        },
+    )
+    answer = connection.getresponse()
+    assert (answer.status, answer.reason) == (422, "Unprocessable Entity")
+    assert json.loads(answer.read())["reason"] == "Invalid"
