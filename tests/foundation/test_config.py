@@ -114,6 +114,17 @@ def test_database_url_selects_postgresql():
         5433,
         "lab",
     )
+    assert config["OPTIONS"]["options"] == "-c synchronous_commit=off"
+
+
+def test_postgresql_sessions_commit_without_waiting_for_the_flush(db):
+    from django.db import connection
+
+    if connection.vendor != "postgresql":
+        pytest.skip("runs on PostgreSQL (DATABASE_URL)")
+    with connection.cursor() as cursor:
+        cursor.execute("SHOW synchronous_commit")
+        assert cursor.fetchone()[0] == "off"
 
 
 @pytest.mark.parametrize(
