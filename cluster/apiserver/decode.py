@@ -435,6 +435,11 @@ def _table() -> dict:
     return _table_cache
 
 
+def is_inline(message: str, name: str) -> bool:
+    """Whether a table field is an embedded struct whose fields sit in the parent."""
+    return (message, name) in _INLINE or name in _INLINE_NAMES
+
+
 def _fields(message: str) -> dict[str, _Field]:
     table = _table()
     cached = table["fields"].get(message)
@@ -445,7 +450,7 @@ def _fields(message: str) -> dict[str, _Field]:
         name = spec["n"]
         if "map" in spec:
             out[name] = _Field("map", map_value=spec["map"][1])
-        elif (message, name) in _INLINE or name in _INLINE_NAMES:
+        elif is_inline(message, name):
             out.update(_fields(spec["t"]))
         else:
             out[name] = _Field(spec["t"], bool(spec.get("r")))

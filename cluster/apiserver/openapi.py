@@ -2,8 +2,10 @@
 
 kubectl reads them to learn that the server validates fields (`fieldValidation`) and,
 for `kubectl explain`, the component schemas. Schemas are generated from the protobuf
-field table. PATCH operations do not offer strategic merge patch in `requestBody`, so
-kubectl computes those patches from the types compiled into it.
+field table, with embedded structs inlined as in JSON, and carry the descriptions,
+`required` lists, enums and defaults of `openapi_docs`. PATCH operations do not offer
+strategic merge patch in `requestBody`, so kubectl computes those patches from the
+types compiled into it.
 """
 
 from __future__ import annotations
@@ -12,7 +14,8 @@ import hashlib
 import json
 from functools import cache
 
-from cluster.apiserver import discovery
+from cluster.apiserver import discovery, openapi_docs
+from cluster.apiserver.decode import is_inline
 from cluster.apiserver.protobuf import (
     DURATION,
     INT_OR_STRING,
@@ -30,50 +33,6 @@ PATCH_CONTENT_TYPES = (
     "application/merge-patch+json",
     "application/apply-patch+yaml",
 )
-API_VERSION_DOC = (
-    "APIVersion defines the versioned schema of this representation of an object. "
-    "Servers should convert recognized schemas to the latest internal value, and may "
-    "reject unrecognized values. More info: https://git.k8s.io/community/contributors/"
-    "devel/sig-architecture/api-conventions.md#resources"
-)
-KIND_DOC = (
-    "Kind is a string value representing the REST resource this object represents. "
-    "Servers may infer this from the endpoint the client submits requests to. Cannot "
-    "be updated. In CamelCase. More info: https://git.k8s.io/community/contributors/"
-    "devel/sig-architecture/api-conventions.md#types-kinds"
-)
-METADATA_DOC = (
-    "Standard object's metadata. More info: https://git.k8s.io/community/contributors/"
-    "devel/sig-architecture/api-conventions.md#metadata"
-)
-SPEC_DOC = (
-    "Specification of the desired behavior of the {kind}. More info: "
-    "https://git.k8s.io/community/contributors/devel/sig-architecture/"
-    "api-conventions.md#spec-and-status"
-)
-STATUS_DOC = (
-    "Most recently observed status of the {kind}. Populated by the system. Read-only. "
-    "More info: https://git.k8s.io/community/contributors/devel/sig-architecture/"
-    "api-conventions.md#spec-and-status"
-)
-KIND_DESCRIPTIONS = {
-    "Pod": "Pod is a collection of containers that can run on a host. This resource "
-    "is created by clients and scheduled onto hosts.",
-    "Deployment": "Deployment enables declarative updates for Pods and ReplicaSets.",
-    "ReplicaSet": "ReplicaSet ensures that a specified number of pod replicas are "
-    "running at any given time.",
-    "Service": "Service is a named abstraction of software service (for example, "
-    "mysql) consisting of local port (for example 3306) that the proxy listens on, "
-    "and the selector that determines which pods will answer requests sent through "
-    "the proxy.",
-    "Node": "Node is a worker node in Kubernetes. Each node will have a unique "
-    "identifier in the cache (i.e. in etcd).",
-    "Namespace": "Namespace provides a scope for Names. Use of multiple namespaces "
-    "is optional.",
-    "ConfigMap": "ConfigMap holds configuration data for pods to consume.",
-    "Secret": "Secret holds secret data of a certain type. The total bytes of the "
-    "values in the Data field must be less than MaxSecretSize bytes.",
-}
 _SCALARS = {
     "string": {"type": "string"},
     "bytes": {"type": "string", "format": "byte"},
@@ -115,35 +74,71 @@ def _type_schema(type_: str) -> dict:
     return _ref(type_)
 
 
-def _field_schema(field: dict) -> dict:
+def _field_schema(field: dict, message: str, facts: dict) -> dict:
     if "map" in field:
-        return {"type": "object", "additionalProperties": _type_schema(field["map"][1])}
-    item = _type_schema(field["t"])
-    if field.get("r"):
-        return {"type": "array", "items": item}
-    if "$ref" in item:
-        return {"allOf": [item], "default": {}}
-    return item
+        schema = {
+            "type": "object",
+            "additionalProperties": _type_schema(field["map"][1]),
+        }
+    else:
+        item = _type_schema(field["t"])
+        if field.get("r"):
+            schema = {"type": "array", "items": item}
+        elif "$ref" in item:
+            schema = {"allOf": [item], "default": {}}
+        else:
+            schema = item
+    name = field["n"]
+    if doc := openapi_docs.field_doc(message, name):
+        schema["description"] = doc
+    if name in facts.get("enum", {}):
+        schema["enum"] = facts["enum"][name]
+    if name in facts.get("default", {}):
+        schema["default"] = facts["default"][name]
+    return schema
+
+
+def _fields(message: str) -> list[dict]:
+    fields = field_table()["messages"][message]
+    return [f for _, f in sorted(fields.items(), key=lambda i: int(i[0]))]
+
+
+def _properties(message: str) -> tuple[dict, list[str]]:
+    """A message's JSON properties and required names; embedded structs are inlined."""
+    facts = openapi_docs.facts(message)
+    properties, required = {}, list(facts.get("required", []))
+    for field in _fields(message):
+        if is_inline(message, field["n"]):
+            inner, inner_required = _properties(field["t"])
+            properties.update(inner)
+            required += inner_required
+        else:
+            properties[field["n"]] = _field_schema(field, message, facts)
+    return properties, required
 
 
 def _message_schema(message: str) -> dict:
     if message in _SPECIAL:
-        return dict(_SPECIAL[message])
-    fields = field_table()["messages"][message]
-    properties = {
-        f["n"]: _field_schema(f)
-        for _, f in sorted(fields.items(), key=lambda i: int(i[0]))
-    }
-    return {"type": "object", "properties": properties}
+        schema = dict(_SPECIAL[message])
+    else:
+        properties, required = _properties(message)
+        schema = {"type": "object", "properties": properties}
+        if required:
+            schema["required"] = required
+    if about := openapi_docs.type_doc(message):
+        schema["description"] = about
+    return schema
 
 
 def _references(message: str) -> list[str]:
     if message in _SPECIAL:
         return []
     names = []
-    for f in field_table()["messages"][message].values():
+    for f in _fields(message):
         t = f["map"][1] if "map" in f else f["t"]
-        if t not in _SCALARS and not t.endswith(".ExtraValue"):
+        if "map" not in f and is_inline(message, f["n"]):
+            names += _references(t)
+        elif t not in _SCALARS and not t.endswith(".ExtraValue"):
             names.append(t)
     return names
 
@@ -157,22 +152,18 @@ def _message_of(kind: Kind) -> str | None:
 def _kind_schema(kind: Kind, message: str) -> dict:
     schema = _message_schema(message)
     properties = {
-        "apiVersion": {"description": API_VERSION_DOC, "type": "string"},
-        "kind": {"description": KIND_DOC, "type": "string"},
+        "apiVersion": {"type": "string"},
+        "kind": {"type": "string"},
+        **schema["properties"],
     }
-    for name, prop in schema["properties"].items():
-        doc = {"metadata": METADATA_DOC, "spec": SPEC_DOC, "status": STATUS_DOC}.get(
-            name
-        )
-        properties[name] = (
-            {**prop, "description": doc.format(kind=kind.kind)} if doc else prop
-        )
+    for name, prop in properties.items():
+        doc = openapi_docs.kind_field_doc(kind.kind, name)
+        if doc and "description" not in prop:
+            properties[name] = {**prop, "description": doc}
     schema["properties"] = properties
     schema["x-kubernetes-group-version-kind"] = [
         {"group": kind.group, "kind": kind.kind, "version": kind.version}
     ]
-    if kind.kind in KIND_DESCRIPTIONS:
-        schema["description"] = KIND_DESCRIPTIONS[kind.kind]
     return schema
 
 

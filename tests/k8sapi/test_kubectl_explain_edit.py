@@ -13,6 +13,8 @@ from pathlib import Path
 
 import pytest
 
+from cluster.apiserver import openapi_docs
+
 from . import live
 
 pytestmark = pytest.mark.e2e
@@ -50,38 +52,130 @@ def rounds(directory: Path, name: str) -> list[str]:
 
 
 # --- explain -------------------------------------------------------------------------
+def doc(message: str, field: str | None = None) -> str:
+    """The docs file's wording for a type (or one of its fields), as one line."""
+    full = f"k8s.io.api.{message}"
+    text = openapi_docs.field_doc(full, field) if field else openapi_docs.type_doc(full)
+    assert text, (message, field)
+    return text
+
+
+def section(out: str, title: str) -> str:
+    """The indented lines under `TITLE:` up to a blank one, unwrapped into one line."""
+    lines = []
+    for line in out.split(f"\n{title}:\n", 1)[1].split("\n"):
+        if not line.strip() or not line.startswith(" "):
+            break
+        lines.append(line)
+    return " ".join(" ".join(lines).split())
+
+
+def field_descriptions(out: str) -> dict[str, str]:
+    """`FIELDS:` of kubectl's output: each field's description, unwrapped."""
+    fields = out.split("\nFIELDS:\n", 1)[1]
+    found = {}
+    for block in fields.strip("\n").split("\n\n"):
+        head, *text = block.split("\n")
+        found[head.split("\t")[0].strip()] = " ".join(" ".join(text).split())
+    return found
+
+
 @pytest.mark.parametrize(
-    ("resource", "head", "fields"),
+    ("resource", "head", "message", "fields"),
     [
         pytest.param(
             "pods",
-            "KIND:       Pod\nVERSION:    v1\n\nDESCRIPTION:\n"
-            "    Pod is a collection of containers that can run on a host.",
+            "KIND:       Pod\nVERSION:    v1\n\nDESCRIPTION:\n",
+            "core.v1.Pod",
             ["apiVersion\t<string>", "metadata\t<ObjectMeta>", "spec\t<PodSpec>"],
             id="pods",
         ),
         pytest.param(
             "deployments",
-            "GROUP:      apps\nKIND:       Deployment\nVERSION:    v1\n\nDESCRIPTION:\n"
-            "    Deployment enables declarative updates for Pods and ReplicaSets.",
+            "GROUP:      apps\nKIND:       Deployment\nVERSION:    v1\n\n"
+            "DESCRIPTION:\n",
+            "apps.v1.Deployment",
             ["spec\t<DeploymentSpec>", "status\t<DeploymentStatus>"],
             id="deployments",
         ),
         pytest.param(
             "services",
-            "KIND:       Service\nVERSION:    v1\n\nDESCRIPTION:\n"
-            "    Service is a named abstraction of software service",
+            "KIND:       Service\nVERSION:    v1\n\nDESCRIPTION:\n",
+            "core.v1.Service",
             ["spec\t<ServiceSpec>", "status\t<ServiceStatus>"],
             id="services",
         ),
     ],
 )
-def test_explain_prints_a_kind_with_its_fields(kubectl, resource, head, fields):
+def test_explain_prints_a_kind_with_its_fields(
+    kubectl, resource, head, message, fields
+):
     out = kubectl("explain", resource).stdout
     assert out.startswith(head), out
+    assert section(out, "DESCRIPTION") == doc(message)
     assert "\nFIELDS:\n" in out
     for field in fields:
         assert f"\n  {field}\n" in out, (field, out)
+    assert "<no description>" not in out
+
+
+def test_explain_of_containers_describes_the_field_its_type_and_each_field(kubectl):
+    """The field's wording, then Container's, then every field with its own."""
+    out = kubectl("explain", "pod.spec.containers").stdout
+    assert section(out, "DESCRIPTION") == " ".join(
+        [doc("core.v1.PodSpec", "containers"), doc("core.v1.Container")]
+    )
+    described = field_descriptions(out)
+    assert described["image"] == doc("core.v1.Container", "image")
+    assert described["livenessProbe"] == doc("core.v1.Container", "livenessProbe")
+    assert "<no description>" not in described.values()
+    assert "\n  name\t<string> -required-\n" in out
+    # Short enums sit under the field's type line.
+    assert "\n  imagePullPolicy\t<string>\n  enum: Always, IfNotPresent, Never\n" in out
+
+
+def test_explain_of_an_enumerated_field_lists_its_values(kubectl):
+    out = kubectl("explain", "svc.spec.type").stdout
+    assert out.startswith("KIND:       Service\nVERSION:    v1\n\n")
+    assert (
+        "\nFIELD: type <string>\nENUM:\n    ClusterIP\n    ExternalName\n"
+        "    LoadBalancer\n    NodePort\n"
+    ) in out
+    assert section(out, "DESCRIPTION") == doc("core.v1.ServiceSpec", "type")
+
+
+def test_explain_shows_volume_sources_and_probe_handlers_inline(kubectl):
+    """Embedded structs appear as the fields a manifest uses."""
+    volumes = field_descriptions(kubectl("explain", "pod.spec.volumes").stdout)
+    assert volumes["configMap"] == doc("core.v1.VolumeSource", "configMap")
+    assert "volumeSource" not in volumes
+    probe = kubectl(
+        "explain", "deploy.spec.template.spec.containers.readinessProbe.httpGet.port"
+    ).stdout
+    assert "\nFIELD: port <IntOrString>\n" in probe
+    assert "-required-" not in probe  # only shown in a field list
+    assert section(probe, "DESCRIPTION").startswith(
+        doc("core.v1.HTTPGetAction", "port")
+    )
+
+
+def test_explain_recursive_walks_nested_fields(kubectl):
+    out = kubectl("explain", "deployment.spec.strategy", "--recursive").stdout
+    assert "\nFIELD: strategy <DeploymentStrategy>\n" in out
+    assert section(out, "DESCRIPTION") == " ".join(
+        [doc("apps.v1.DeploymentSpec", "strategy"), doc("apps.v1.DeploymentStrategy")]
+    )
+    assert (
+        "\nFIELDS:\n  rollingUpdate\t<RollingUpdateDeployment>\n"
+        "    maxSurge\t<IntOrString>\n    maxUnavailable\t<IntOrString>\n"
+        "  type\t<string>\n  enum: Recreate, RollingUpdate\n"
+    ) in out
+
+
+def test_explain_of_an_ingress_path_type_lists_its_values(kubectl):
+    out = kubectl("explain", "ingress.spec.rules.http.paths.pathType").stdout
+    assert out.startswith("GROUP:      networking.k8s.io\nKIND:       Ingress\n")
+    assert "ENUM:\n    Exact\n    ImplementationSpecific\n    Prefix\n" in out
 
 
 def test_explain_follows_a_field_path_into_nested_types(kubectl):
