@@ -23,6 +23,7 @@ from playground.courses.quotas import (
     check_new_machines,
     machines_per_cluster,
 )
+from playground.courses.wall_live import progress_changed
 
 
 class CourseError(ValueError):
@@ -55,9 +56,11 @@ def join_course(user, code: str) -> Membership:
         raise CourseError("No class has this join code.")
     if course.is_over:
         raise CourseError("This class has ended; it no longer accepts students.")
-    membership, _created = Membership.objects.get_or_create(
+    membership, created = Membership.objects.get_or_create(
         user=user, course=course, defaults={"role": Membership.STUDENT}
     )
+    if created:
+        progress_changed(user.pk)  # a new row on the class's wall
     return membership
 
 
@@ -103,6 +106,7 @@ def start_lab(user, slug: str) -> LabProgress:
             defaults={"cluster": cluster, "started_at": timezone.now()},
         )
         progress.steps_done.all().delete()
+        progress_changed(user.pk)
     return progress
 
 
@@ -130,16 +134,18 @@ def evaluate(progress: LabProgress) -> list[dict]:
     done = {s.step_id: s.done_at for s in progress.steps_done.all()}
     state = observe.snapshot_of(progress.cluster) if progress.cluster_id else None
     results = []
+    newly_done = False
     for step in lab.steps:
         if state is None:
             ok, why = False, "the lab's cluster was deleted; start the lab again"
         else:
             ok, why = checks.evaluate(step.check, state)
         if ok and step.id not in done:
-            record, _ = StepDone.objects.get_or_create(
+            record, created = StepDone.objects.get_or_create(
                 progress=progress, step_id=step.id
             )
             done[step.id] = record.done_at
+            newly_done = newly_done or created
         results.append(
             {
                 "id": step.id,
@@ -149,6 +155,8 @@ def evaluate(progress: LabProgress) -> list[dict]:
                 "done_at": done.get(step.id),
             }
         )
+    if newly_done:
+        progress_changed(progress.user_id)
     return results
 
 

@@ -7,8 +7,10 @@ import csv
 import io
 
 from django.db.models import Count, Q
+from django.utils.translation import get_language
 
-from cluster.models import Cluster
+from cluster.labs import catalog
+from cluster.models import Cluster, Component
 from playground.courses.models import Course, LabProgress, Membership
 from playground.courses.services import summary
 
@@ -20,12 +22,14 @@ def cluster_health(cluster: Cluster | None) -> dict | None:
     machines = cluster.machines.aggregate(
         total=Count("id"), off=Count("id", filter=Q(powered=False))
     )
+    # Processes on a powered-off machine are reported as the machine being off.
     down = (
-        cluster.machines.filter(components__isnull=False)
-        .exclude(components__state="running")
-        .values_list("name", "components__kind")
+        Component.objects.filter(machine__cluster=cluster, machine__powered=True)
+        .exclude(state=Component.RUNNING)
+        .order_by("machine__name", "kind")
+        .values_list("machine__name", "kind", "state")
     )
-    problems = [f"{kind} on {machine}" for machine, kind in down]
+    problems = [f"{kind} {state} on {machine}" for machine, kind, state in down]
     problems += [
         f"{m} powered off"
         for m in cluster.machines.filter(powered=False).values_list("name", flat=True)
@@ -37,6 +41,14 @@ def cluster_health(cluster: Cluster | None) -> dict | None:
         "problems": problems,
         "healthy": not problems,
     }
+
+
+def lab_title(slug: str) -> str:
+    """The lab's title in the current language (its slug if the lab is gone)."""
+    lab = catalog.get_lab(slug)
+    if lab is None:
+        return slug
+    return lab.text(lab.title, (get_language() or "en").split("-")[0])
 
 
 def wall(course: Course) -> list[dict]:
@@ -60,7 +72,11 @@ def wall(course: Course) -> list[dict]:
             {
                 "user_id": user.pk,
                 "username": user.get_username(),
-                "current": summary(current) if current else None,
+                "current": (
+                    summary(current) | {"title": lab_title(current.lab_slug)}
+                    if current
+                    else None
+                ),
                 "cluster": cluster_health(current.cluster) if current else None,
                 "labs": [summary(run) for run in runs],
             }

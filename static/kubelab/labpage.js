@@ -4,6 +4,7 @@
 
 import { gettext } from "./dom.js";
 import { Stream } from "./stream.js";
+import { Throttle } from "./throttle.js";
 
 const MIN_CHECK_INTERVAL_MS = 500;
 const FALLBACK_POLL_MS = 15000;
@@ -13,46 +14,6 @@ const STATUS = {
   offline: "offline, reconnecting…",
   forbidden: "no access to this cluster",
 };
-
-// Calls `run` when asked, never more often than every `interval` ms and never two at
-// once: requests that arrive meanwhile fold into one trailing run.
-export class Throttle {
-  constructor(run, interval) {
-    this.run = run;
-    this.interval = interval;
-    this.last = -Infinity;
-    this.timer = null;
-    this.running = false;
-    this.again = false;
-  }
-
-  request() {
-    if (this.running) {
-      this.again = true;
-      return;
-    }
-    if (this.timer !== null) return;
-    const wait = Math.max(0, this.last + this.interval - Date.now());
-    this.timer = setTimeout(() => this.fire(), wait);
-  }
-
-  async fire() {
-    this.timer = null;
-    this.running = true;
-    this.last = Date.now();
-    try {
-      await this.run();
-    } catch {
-      // A failed check is retried by the next change or the fallback poll.
-    } finally {
-      this.running = false;
-      if (this.again) {
-        this.again = false;
-        this.request();
-      }
-    }
-  }
-}
 
 class LabPage {
   constructor(root) {

@@ -63,21 +63,30 @@ def _up(url: str) -> bool:
 
 
 @pytest.fixture(scope="session")
-def lab(tmp_path_factory):
+def lab_dir(tmp_path_factory) -> Path:
+    """The lab's private var directory: its SQLite database, Redis socket and log."""
+    return tmp_path_factory.mktemp("lab")
+
+
+def _lab_env(var: Path, **extra: str) -> dict[str, str]:
+    return subprocess_env(KUBELAB_VAR_DIR=str(var), **extra)
+
+
+@pytest.fixture(scope="session")
+def lab(lab_dir):
     """The whole lab (daphne, Celery worker and beat, Redis) in a private directory.
 
     One lab serves every browser test of the run: starting it costs about 20 s.
     """
     port, k8s_port = free_port(), free_port()
-    var = tmp_path_factory.mktemp("lab")
-    env = subprocess_env(
-        KUBELAB_VAR_DIR=str(var),
+    env = _lab_env(
+        lab_dir,
         PORT=str(port),
         K8S_PORT=str(k8s_port),
         DEMO_PASSWORD=DEMO_PASSWORD,
         CELERY_CONCURRENCY="1",
     )
-    log = open(Path(var) / "lab.log", "w")  # noqa: SIM115
+    log = open(lab_dir / "lab.log", "w")  # noqa: SIM115
     process = subprocess.Popen(
         [sys.executable, "manage.py", "lab", "--port", str(port)],
         cwd=ROOT,
@@ -95,26 +104,55 @@ def lab(tmp_path_factory):
 
 
 @pytest.fixture
-def page(lab, chromium_path):
+def lab_manage(lab, lab_dir):
+    """Run `manage.py <args>` against the running lab's database; returns its stdout."""
+
+    def run(*args: str, **env: str) -> str:
+        done = subprocess.run(
+            [sys.executable, "manage.py", *args],
+            cwd=ROOT,
+            env=_lab_env(lab_dir, **env),
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
+        assert done.returncode == 0, f"manage.py {args}: {done.stderr}"
+        return done.stdout
+
+    return run
+
+
+@pytest.fixture
+def browser(lab, chromium_path):
+    """One headless Chromium; each `new_page` is a context of its own (own cookies)."""
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as p:
         browser = p.chromium.launch(
             executable_path=chromium_path, args=["--no-sandbox"]
         )
-        context = browser.new_context(
-            viewport={"width": 1500, "height": 1000}, locale="en-US"
-        )
-        page = context.new_page()
-        page.set_default_timeout(30_000)
-        yield page
+        yield browser
         browser.close()
 
 
-def sign_in(page, lab):
+def new_page(browser):
+    context = browser.new_context(
+        viewport={"width": 1500, "height": 1000}, locale="en-US"
+    )
+    page = context.new_page()
+    page.set_default_timeout(30_000)
+    return page
+
+
+@pytest.fixture
+def page(browser):
+    return new_page(browser)
+
+
+def sign_in(page, lab, username: str = "demo", password: str = DEMO_PASSWORD):
     page.goto(lab + "/login/")
-    page.fill("input[name=username]", "demo")
-    page.fill("input[name=password]", DEMO_PASSWORD)
+    page.fill("input[name=username]", username)
+    page.fill("input[name=password]", password)
     page.click("button[type=submit]")
     page.wait_for_url("**/clusters/")
 
