@@ -1,13 +1,20 @@
-"""The objects kubeadm leaves in a new cluster: namespaces, the `kubernetes` Service and
-CoreDNS. Everything else (ServiceAccounts, kube-root-ca.crt, nodes, pods) is made by the
-simulated components themselves, as in a real cluster.
+"""The objects kubeadm leaves in a new cluster: namespaces, the `kubernetes` Service,
+CoreDNS and kube-proxy (its DaemonSet, ConfigMap and ServiceAccount).
+Everything else (the default ServiceAccounts, kube-root-ca.crt, nodes, pods) is made
+by the simulated components themselves, as in a real cluster.
 """
 
 from __future__ import annotations
 
+from cluster.nodes.static_pods import VERSION
+
 KUBERNETES_SERVICE_IP = "10.96.0.1"
 DNS_SERVICE_IP = "10.96.0.10"
 COREDNS_IMAGE = "registry.k8s.io/coredns/coredns:v1.11.3"
+KUBE_PROXY_IMAGE = f"registry.k8s.io/kube-proxy:{VERSION}"
+POD_SUBNET = "10.244.0.0/16"
+# kubeadm's control-plane endpoint: the first master's advertise address.
+CONTROL_PLANE_ENDPOINT = "https://172.18.0.2:6443"
 SYSTEM_NAMESPACES = ("default", "kube-system", "kube-public", "kube-node-lease")
 
 
@@ -170,6 +177,191 @@ def priority_classes() -> list[dict]:
     ]
 
 
+def kube_proxy() -> list[dict]:
+    """kubeadm's kube-proxy addon: one pod per node, on the node's own network."""
+    labels = {"k8s-app": "kube-proxy"}
+    meta = {"name": "kube-proxy", "namespace": "kube-system"}
+    daemonset = {
+        "apiVersion": "apps/v1",
+        "kind": "DaemonSet",
+        "metadata": {**meta, "labels": labels},
+        "spec": {
+            "selector": {"matchLabels": labels},
+            "updateStrategy": {"type": "RollingUpdate"},
+            "template": {
+                "metadata": {"labels": labels},
+                "spec": {
+                    "priorityClassName": "system-node-critical",
+                    "containers": [
+                        {
+                            "name": "kube-proxy",
+                            "image": KUBE_PROXY_IMAGE,
+                            "imagePullPolicy": "IfNotPresent",
+                            "command": [
+                                "/usr/local/bin/kube-proxy",
+                                "--config=/var/lib/kube-proxy/config.conf",
+                                "--hostname-override=$(NODE_NAME)",
+                            ],
+                            "securityContext": {"privileged": True},
+                            "volumeMounts": [
+                                {
+                                    "mountPath": "/var/lib/kube-proxy",
+                                    "name": "kube-proxy",
+                                },
+                                {
+                                    "mountPath": "/run/xtables.lock",
+                                    "name": "xtables-lock",
+                                    "readOnly": False,
+                                },
+                                {
+                                    "mountPath": "/lib/modules",
+                                    "name": "lib-modules",
+                                    "readOnly": True,
+                                },
+                            ],
+                            "env": [
+                                {
+                                    "name": "NODE_NAME",
+                                    "valueFrom": {
+                                        "fieldRef": {"fieldPath": "spec.nodeName"}
+                                    },
+                                }
+                            ],
+                        }
+                    ],
+                    "hostNetwork": True,
+                    "serviceAccountName": "kube-proxy",
+                    "volumes": [
+                        {"name": "kube-proxy", "configMap": {"name": "kube-proxy"}},
+                        {
+                            "name": "xtables-lock",
+                            "hostPath": {
+                                "path": "/run/xtables.lock",
+                                "type": "FileOrCreate",
+                            },
+                        },
+                        {"name": "lib-modules", "hostPath": {"path": "/lib/modules"}},
+                    ],
+                    "tolerations": [{"operator": "Exists"}],
+                    "nodeSelector": {"kubernetes.io/os": "linux"},
+                },
+            },
+        },
+    }
+    config = {
+        "apiVersion": "v1",
+        "kind": "ConfigMap",
+        "metadata": {**meta, "labels": {"app": "kube-proxy"}},
+        "data": {
+            "config.conf": _KUBE_PROXY_CONFIG,
+            "kubeconfig.conf": _KUBE_PROXY_KUBECONFIG,
+        },
+    }
+    return [
+        {"apiVersion": "v1", "kind": "ServiceAccount", "metadata": dict(meta)},
+        config,
+        daemonset,
+    ]
+
+
+# The KubeProxyConfiguration kubeadm 1.32 writes, with flannel's pod subnet.
+_KUBE_PROXY_CONFIG = (
+    f"""apiVersion: kubeproxy.config.k8s.io/v1alpha1
+bindAddress: 0.0.0.0
+bindAddressHardFail: false
+clientConnection:
+  acceptContentTypes: ""
+  burst: 0
+  contentType: ""
+  kubeconfig: /var/lib/kube-proxy/kubeconfig.conf
+  qps: 0
+clusterCIDR: {POD_SUBNET}
+configSyncPeriod: 0s
+conntrack:
+  maxPerCore: null
+  min: null
+  tcpBeLiberal: false
+  tcpCloseWaitTimeout: null
+  tcpEstablishedTimeout: null
+  udpStreamTimeout: 0s
+  udpTimeout: 0s
+detectLocal:
+  bridgeInterface: ""
+  interfaceNamePrefix: ""
+detectLocalMode: ""
+enableProfiling: false
+healthzBindAddress: ""
+hostnameOverride: ""
+iptables:
+  localhostNodePorts: null
+  masqueradeAll: false
+  masqueradeBit: null
+  minSyncPeriod: 0s
+  syncPeriod: 0s
+ipvs:
+  excludeCIDRs: null
+  minSyncPeriod: 0s
+  scheduler: ""
+  strictARP: false
+  syncPeriod: 0s
+  tcpFinTimeout: 0s
+  tcpTimeout: 0s
+  udpTimeout: 0s
+kind: KubeProxyConfiguration
+logging:
+  flushFrequency: 0
+  options:
+    json:
+      infoBufferSize: "0"
+    text:
+      infoBufferSize: "0"
+  verbosity: 0
+metricsBindAddress: ""
+mode: ""
+nftables:
+  masqueradeAll: false
+  masqueradeBit: null
+  minSyncPeriod: 0s
+  syncPeriod: 0s
+nodePortAddresses: null
+oomScoreAdj: null
+portRange: ""
+showHiddenMetricsForVersion: ""
+winkernel:
+  enableDSR: false
+  forwardHealthCheckVip: false
+  networkName: ""
+  rootHnsEndpointName: ""
+  sourceVip: """
+    ""
+)
+_SA = "/var/run/secrets/kubernetes.io/serviceaccount"
+_KUBE_PROXY_KUBECONFIG = f"""apiVersion: v1
+kind: Config
+clusters:
+- cluster:
+    certificate-authority: {_SA}/ca.crt
+    server: {CONTROL_PLANE_ENDPOINT}
+  name: default
+contexts:
+- context:
+    cluster: default
+    namespace: default
+    user: default
+  name: default
+current-context: default
+users:
+- name: default
+  user:
+    tokenFile: {_SA}/token"""
+
+
 def initial_objects() -> list[dict]:
     """In creation order: a namespace before anything in it."""
-    return [*namespaces(), *priority_classes(), kubernetes_service(), *coredns()]
+    return [
+        *namespaces(),
+        *priority_classes(),
+        kubernetes_service(),
+        *coredns(),
+        *kube_proxy(),
+    ]

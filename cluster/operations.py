@@ -114,6 +114,9 @@ def _persisted(component: Component) -> dict:
     if component.kind == "kubelet":
         # Containers survive a kubelet restart: the runtime still holds them.
         return memory
+    if component.kind == "container-runtime":
+        # So do the containers' log files a containerd restart leaves on disk.
+        return memory
     return {}
 
 

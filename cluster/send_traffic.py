@@ -4,7 +4,7 @@ The shell around `cluster.nodes.traffic`: it reads the objects a request can tou
 through the API server, takes each node's service rules from its kube-proxy's memory
 (so a node whose kube-proxy stopped still routes with stale rules), notes the machines
 that are powered off, picks the client and the URL a student would use, and follows
-each request hop by hop.
+each request hop by hop. An answered request is logged by the container that served it.
 """
 
 from __future__ import annotations
@@ -12,10 +12,10 @@ from __future__ import annotations
 import random
 from dataclasses import dataclass
 
-from cluster import kinds
+from cluster import kinds, request_logs
 from cluster.apiserver.core import ApiServer
 from cluster.models import Cluster, Component, Machine
-from cluster.nodes import traffic
+from cluster.nodes import access_log, traffic
 
 MAX_REQUESTS = 100
 KUBE_PROXY = "kube-proxy"
@@ -84,8 +84,17 @@ def send(cluster: Cluster, api: ApiServer, target: Target) -> Sent:
     # One client's requests share session affinity, as one curl loop's would.
     affinity: dict = {}
     traces = traffic.load(
-        view, source, url, random.Random(), max(1, target.count), api.now, affinity
+        view,
+        source,
+        url,
+        random.Random(),
+        max(1, target.count),
+        api.now,
+        affinity,
+        agent=access_log.PAGE_AGENT,
     )
+    # Each answered request leaves its line in the serving container's log.
+    request_logs.record(cluster.pk, traces, view.pods)
     return Sent(url=url, client=client, traces=traces)
 
 

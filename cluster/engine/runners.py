@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from cluster import scheduler
 from cluster.controllers import WORKLOAD_CONTROLLERS, apiserver_endpoints
 from cluster.engine.world import RecordingView, kubelet_objects, machine_dict
-from cluster.nodes import kubelet, load, node_status, proxy, usage
+from cluster.nodes import access_log, kubelet, load, node_status, proxy, usage
 
 # kube-controller-manager's controllers in the order one pass runs them.
 CONTROLLER_MANAGER = (
@@ -33,6 +33,8 @@ _MODULES = {
 # that the next run builds on), so a run that asked for nothing may be skipped even when
 # it rewrote its memory.
 MEMORY_IS_OUTPUT = frozenset({"kube-proxy"})
+# Its memory holds the requests it logged for containers (`cluster.request_logs`).
+RUNTIME = "container-runtime"
 
 
 @dataclass
@@ -106,7 +108,12 @@ def pod_metrics(view: dict, components, now: float) -> list[dict]:
     (computed only when some HorizontalPodAutoscaler asks for it)."""
     if not view.get("HorizontalPodAutoscaler"):
         return []
-    states = {c.machine.name: c.memory or {} for c in components if c.kind == "kubelet"}
+    runtimes = {c.machine.name: c.memory for c in components if c.kind == RUNTIME}
+    states = {
+        c.machine.name: access_log.merged(c.memory, runtimes.get(c.machine.name))
+        for c in components
+        if c.kind == "kubelet"
+    }
     found = []
     for pod in view.get("Pod", []):
         node = (pod.get("spec") or {}).get("nodeName")
@@ -146,7 +153,7 @@ def run_kubelet(
             "lease": lease,
             "static": static or [],
             "objects": kubelet_objects(view),
-            "offered": load.offered(
+            "load": load.streams(
                 view.get("Pod", []),
                 view.get("Service", []),
                 view.get("EndpointSlice", []),

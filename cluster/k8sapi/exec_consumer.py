@@ -65,6 +65,8 @@ class ExecConsumer(AsyncWebsocketConsumer):
 
     async def _run(self, argv: list[str]) -> None:
         self.last = exec_shell.run(self.context, argv)
+        if self.context.served:
+            await database_sync_to_async(exec_session.record_served)(self.context)
         if self.last.stdout:
             await self.send(bytes_data=bytes([STDOUT]) + self.last.stdout.encode())
         if self.last.stderr:

@@ -9,7 +9,7 @@ import base64
 import random
 from dataclasses import dataclass
 
-from cluster import access, idle, kinds, send_traffic
+from cluster import access, idle, kinds, request_logs, send_traffic
 from cluster.apiserver import errors
 from cluster.k8sapi import auth
 from cluster.k8sapi.context import check_rate, cluster_or_404
@@ -76,7 +76,16 @@ def open_session(req: ExecRequest) -> exec_shell.ExecContext:
         now=api.now,
         rng=random.Random(),
         objects=_mounted_objects(api, req.namespace),
+        cluster_id=cluster.pk,
     )
+
+
+def record_served(ctx: exec_shell.ExecContext) -> None:
+    """Write the requests the session's curl or wget got answered into the logs of
+    the containers that served them."""
+    served, ctx.served = ctx.served, []
+    if served and ctx.cluster_id is not None:
+        request_logs.record(ctx.cluster_id, served, ctx.view.pods)
 
 
 def _mounted_objects(api, namespace: str) -> dict:

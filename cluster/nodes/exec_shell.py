@@ -13,7 +13,7 @@ import shlex
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
-from cluster.nodes import dns, images, traffic
+from cluster.nodes import access_log, dns, images, traffic
 
 SA_DIR = "/var/run/secrets/kubernetes.io/serviceaccount"
 OCI_NOT_FOUND = (
@@ -112,6 +112,10 @@ class ExecContext:
     objects: dict = field(
         default_factory=dict
     )  # "configmap/ns/name" | "secret/ns/name" -> data (decoded)
+    # The cluster the shell runs in, and the requests its curl or wget got answered,
+    # for the session to write into the serving containers' logs.
+    cluster_id: int | None = None
+    served: list = field(default_factory=list)
 
     @property
     def spec(self) -> dict:
@@ -233,7 +237,12 @@ def _http(ctx: ExecContext, tool: str, args: list[str]) -> ExecResult:
     url = next(
         (a for a in args if not a.startswith("-") and a not in ("GET", "POST")), ""
     )
-    trace = traffic.send_request(ctx.view, {"pod": ctx.pod}, url, ctx.rng, ctx.now)
+    agent = access_log.user_agent(tool, ctx.spec.get("image", ""))
+    trace = traffic.send_request(
+        ctx.view, {"pod": ctx.pod}, url, ctx.rng, ctx.now, agent=agent
+    )
+    if trace.ok and trace.pod:
+        ctx.served.append(trace)
     if tool == "curl":
         if not trace.ok:
             silent = any(a in ("-s", "--silent") for a in args) and not any(

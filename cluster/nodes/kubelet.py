@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from cluster.actions import Action, Create, Delete, RecordEvent, Ref, UpdateStatus
-from cluster.nodes import admission, node_status, pod_status, static_pods
+from cluster.nodes import access_log, admission, node_status, pod_status, static_pods
 from cluster.nodes import runtime as rt
 from cluster.nodes.lifecycle import PodSync
 from cluster.objects.clone import clone
@@ -121,7 +121,8 @@ def _sync_pods(
             admitted.append(pod)
         step = PodSync(pod, state, machine, now, rng, extra)
         step.run()
-        _note_load(pod, state["pods"].get(step.uid), extra.get("offered") or {})
+        streams = (extra.get("load") or {}).get(step.uid) or []
+        _note_load(pod, state["pods"].get(step.uid), streams, now)
         actions += step.actions
         wakes += step.wakes
         new = build_status(pod, state["pods"][step.uid], machine, now)
@@ -136,10 +137,10 @@ def _sync_pods(
     return actions, wakes
 
 
-def _note_load(pod: dict, ps: dict | None, offered: dict) -> None:
-    """The requests per second reaching the pod, on its first container's record,
-    where the usage model reads them (rounded, so the memory stays still under a
-    steady load)."""
+def _note_load(pod: dict, ps: dict | None, streams: list, now: float) -> None:
+    """The requests per second load generators send the pod, on its first
+    container's record, where the usage model reads them (rounded, so the memory
+    stays still under a steady load), and their lines in the access log."""
     containers = (pod.get("spec") or {}).get("containers") or []
     cs = (
         (ps or {}).get("containers", {}).get(containers[0]["name"])
@@ -148,11 +149,12 @@ def _note_load(pod: dict, ps: dict | None, offered: dict) -> None:
     )
     if cs is None:
         return
-    rate = round(offered.get(pod["metadata"].get("uid", ""), 0.0), 1)
+    rate = round(sum(s.rate for s in streams), 1)
     if rate:
         cs["offered_rps"] = rate
     else:
         cs.pop("offered_rps", None)
+    access_log.log_load(pod, ps, streams, now)
 
 
 def _is_new(pod: dict) -> bool:

@@ -8,7 +8,7 @@ in that record so a later tick carries on where the last one stopped.
 from __future__ import annotations
 
 from cluster.actions import RecordEvent, Ref
-from cluster.nodes import images, probes
+from cluster.nodes import agent_pods, images, probes
 from cluster.nodes import runtime as rt
 
 COMPONENT = "kubelet"
@@ -99,6 +99,10 @@ class PodSync:
         if t is not None:
             self.wakes.append(t)
 
+    def process(self, c: dict) -> str | None:
+        """The state of the node process this container is (kube-proxy's), if any."""
+        return agent_pods.process_state(self.pod, c["name"], self.extra.get("static"))
+
     # -- the pod ------------------------------------------------------------
 
     def run(self) -> None:
@@ -125,8 +129,12 @@ class PodSync:
             self.wake(ps["sandbox_at"])
             return
         if "ip" not in ps:
-            ps["ip"] = rt.allocate_ip(
-                self.state, self.machine.get("pod_cidr", "10.244.0.0/24"), self.uid
+            ps["ip"] = (
+                self.machine.get("internal_ip", "")
+                if self.spec.get("hostNetwork")  # the node's own network namespace
+                else rt.allocate_ip(
+                    self.state, self.machine.get("pod_cidr", "10.244.0.0/24"), self.uid
+                )
             )
         if not self.run_inits():
             return
@@ -432,6 +440,11 @@ class PodSync:
             ends = t + prog.duration
         if limit and memory * 2**20 > _bytes(limit):
             ends, code, reason = t + rt.OOM_AFTER_SECONDS, 137, "OOMKilled"
+        if self.process(c) == agent_pods.CRASHED:
+            ends, code = (
+                t + agent_pods.CRASH_AFTER_SECONDS,
+                agent_pods.CRASHED_EXIT_CODE,
+            )
         cs["plan"] = {"ends": ends, "code": code, "reason": reason}
         cs["probes"] = {
             kind: {"next": t + p["initialDelaySeconds"], "fails": 0, "succs": 0}
@@ -477,6 +490,17 @@ class PodSync:
         return ""
 
     def running(self, c: dict, cs: dict, init: bool) -> None:
+        process = self.process(c)
+        if process == agent_pods.STOPPED and not cs.get("stop"):
+            cs["process_stopped"] = True
+            self.finish(cs, self.now, agent_pods.STOPPED_EXIT_CODE, "Error")
+            return
+        if process == agent_pods.CRASHED and cs["plan"]["ends"] is None:
+            cs["plan"] = {
+                "ends": self.now,
+                "code": agent_pods.CRASHED_EXIT_CODE,
+                "reason": None,
+            }
         stop = cs.get("stop")
         plan = cs["plan"]
         horizon = min(
@@ -593,6 +617,14 @@ class PodSync:
             self.stop_container(c, cs, t, grace)
 
     def exited(self, c: dict, cs: dict, init: bool) -> None:
+        process = self.process(c)
+        if process == agent_pods.STOPPED:
+            return  # nothing to restart while the process stays stopped
+        if cs.pop("process_stopped", False):
+            # The process was started again: its container comes back at once.
+            _remember_last(cs)
+            self.restart(c, cs)
+            return
         code = cs.get("exit_code", 0)
         if init and code == 0 and c.get("restartPolicy") != "Always":
             return

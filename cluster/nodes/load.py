@@ -4,45 +4,79 @@ A pod whose shell loops over `wget` or `curl` of a service URL (the HPA walkthro
 `while sleep 0.01; do wget -q -O- http://php-apache; done`) sends one request per loop
 period. kube-proxy picks among a service's ready endpoints with equal probability, so
 each endpoint pod gets an even share of the rate; the usage model turns it into CPU,
-which `kubectl top` and the HorizontalPodAutoscaler see.
+which `kubectl top` and the HorizontalPodAutoscaler see, and each request leaves its
+line in the serving container's access log.
 """
 
 from __future__ import annotations
 
 import ipaddress
+from dataclasses import dataclass
 from urllib.parse import urlsplit
 
-from cluster.nodes import images
+from cluster.nodes import access_log, images
 from cluster.nodes import runtime as rt
 
 SERVICE_NAME_LABEL = "kubernetes.io/service-name"
 
 
+@dataclass(frozen=True)
+class Stream:
+    """One generator's requests reaching one endpoint pod."""
+
+    client: str  # the generator pod's IP, as the serving pod sees it
+    rate: float  # requests per second
+    path: str
+    port: int | None  # the endpoint's target port
+    agent: str  # the User-Agent the loop's wget or curl sends
+
+
 def offered(pods: list[dict], services: list[dict], slices: list[dict]) -> dict:
     """{pod uid: requests per second} for every pod that generators' loops reach."""
+    return {
+        uid: sum(s.rate for s in found)
+        for uid, found in streams(pods, services, slices).items()
+    }
+
+
+def streams(
+    pods: list[dict], services: list[dict], slices: list[dict]
+) -> dict[str, list[Stream]]:
+    """{pod uid: the generator streams reaching it} for every pod that loops reach."""
     uids = {
         (p["metadata"].get("namespace", "default"), p["metadata"]["name"]): p[
             "metadata"
         ].get("uid", "")
         for p in pods
     }
-    rates: dict[str, float] = {}
+    found: dict[str, list[Stream]] = {}
     for pod in pods:
         namespace = pod["metadata"].get("namespace", "default")
         for container in (pod.get("spec") or {}).get("containers") or []:
             if not _loops(container) or not _running(pod, container["name"]):
                 continue
-            prog = rt.program(container, images.lookup_name(container.get("image", "")))
+            image = container.get("image", "")
+            prog = rt.program(container, images.lookup_name(image))
             if not prog.requests or not prog.loop:
                 continue
-            for url in prog.requests:
+            for url, tool in zip(prog.requests, prog.request_tools, strict=True):
                 svc = _service_for(url, namespace, services)
                 ready = _ready_pods(svc, slices) if svc else []
-                for key in ready:
+                parts = urlsplit(url if "://" in url else f"http://{url}")
+                for key, port in ready:
                     uid = uids.get(key)
-                    if uid:
-                        rates[uid] = rates.get(uid, 0.0) + 1 / prog.loop[0] / len(ready)
-    return rates
+                    if not uid:
+                        continue
+                    found.setdefault(uid, []).append(
+                        Stream(
+                            client=(pod.get("status") or {}).get("podIP", ""),
+                            rate=1 / prog.loop[0] / len(ready),
+                            path=parts.path or "/",
+                            port=port,
+                            agent=access_log.user_agent(tool, image),
+                        )
+                    )
+    return found
 
 
 def _loops(container: dict) -> bool:
@@ -77,7 +111,8 @@ def _service_for(url: str, namespace: str, services: list[dict]) -> dict | None:
     return None
 
 
-def _ready_pods(svc: dict, slices: list[dict]) -> list[tuple[str, str]]:
+def _ready_pods(svc: dict, slices: list[dict]) -> list[tuple[tuple[str, str], int]]:
+    """((namespace, name), target port) of each ready endpoint pod."""
     meta = svc["metadata"]
     out = []
     for sl in slices:
@@ -86,10 +121,12 @@ def _ready_pods(svc: dict, slices: list[dict]) -> list[tuple[str, str]]:
             (sl_meta.get("labels") or {}).get(SERVICE_NAME_LABEL) != meta["name"]
         ):
             continue
+        port = next((p.get("port") for p in sl.get("ports") or []), None)
         for ep in sl.get("endpoints") or []:
             ref = ep.get("targetRef") or {}
             if ref.get("kind") == "Pod" and (ep.get("conditions") or {}).get(
                 "ready", True
             ):
-                out.append((ref.get("namespace") or meta.get("namespace"), ref["name"]))
+                key = (ref.get("namespace") or meta.get("namespace"), ref["name"])
+                out.append((key, port))
     return out

@@ -14,6 +14,11 @@ from cluster.nodes import runtime as rt
 WAITING_ERROR = 'container "{container}" in pod "{pod}" is waiting to start: {reason}'
 PREVIOUS_ERROR = 'previous terminated container "{container}" in pod "{pod}" not found'
 LOOP_LINE_LIMIT = 2000
+# registry.k8s.io/hpa-example is php:5-apache (Debian jessie's Apache 2.4.10).
+PHP_VERSION = "5.6.28"
+# The headers Apache 2.4.10 with PHP 5.6 sends before a body (Date, Server,
+# X-Powered-By, Content-Length, Connection, Content-Type), which `%O` counts.
+PHP_APACHE_HEADER_BYTES = 192
 
 
 class LogsError(ValueError):
@@ -22,6 +27,13 @@ class LogsError(ValueError):
 
 def _ts(t: float, fmt: str) -> str:
     return datetime.fromtimestamp(t, UTC).strftime(fmt)
+
+
+def _apache_time(t: float) -> str:
+    """Apache's error-log time: `Sat Nov 30 15:31:02.123456 2026`."""
+    return (
+        _ts(t, "%a %b %d %H:%M:%S.") + f"{int(t * 1e6) % 1000000:06d} " + _ts(t, "%Y")
+    )
 
 
 def rfc3339_nano(t: float) -> str:
@@ -79,7 +91,7 @@ def startup_lines(
         return [
             (
                 t,
-                f"Kubernetes Bootcamp App Started At: {_ts(t, '%Y-%m-%dT%H:%M:%S.')}{int(t * 1000) % 1000:03d}Z | Running On:  {name} ",
+                f"Kubernetes Bootcamp App Started At: {_js_date(t)} | Running On:  {name} ",
             ),
             (t, ""),
         ]
@@ -87,11 +99,7 @@ def startup_lines(
         return [(t, f"{_ts(t, '%Y/%m/%d %H:%M:%S')} Server listening on port 8080")]
     if image.logs == "httpd":
         msg = f"AH00558: httpd: Could not reliably determine the server's fully qualified domain name, using {ip}. Set the 'ServerName' directive globally to suppress this message"
-        d = (
-            _ts(t, "%a %b %d %H:%M:%S.")
-            + f"{int(t * 1e6) % 1000000:06d} "
-            + _ts(t, "%Y")
-        )
+        d = _apache_time(t)
         return [
             (t, msg),
             (t, msg),
@@ -102,6 +110,21 @@ def startup_lines(
             (
                 t,
                 f"[{d}] [core:notice] [pid 1:tid 1] AH00094: Command line: 'httpd -D FOREGROUND'",
+            ),
+        ]
+    if image.logs == "php-apache":
+        msg = f"AH00558: apache2: Could not reliably determine the server's fully qualified domain name, using {ip}. Set the 'ServerName' directive globally to suppress this message"
+        d = _apache_time(t)
+        return [
+            (t, msg),
+            (t, msg),
+            (
+                t,
+                f"[{d}] [mpm_prefork:notice] [pid 1] AH00163: Apache/2.4.10 (Debian) PHP/{PHP_VERSION} configured -- resuming normal operations",
+            ),
+            (
+                t,
+                f"[{d}] [core:notice] [pid 1] AH00094: Command line: 'apache2 -D FOREGROUND'",
             ),
         ]
     if image.logs == "coredns":
@@ -122,17 +145,40 @@ def startup_lines(
 def request_line(
     image: images.Image, pod: dict, req: dict, start: float, count: int
 ) -> str | None:
-    """The access-log line a served request leaves, None when the image logs none."""
+    """The access-log line a served request leaves, None when the image logs none.
+
+    nginx's image logs its `main` format, httpd's the Common Log Format (`%b` is "-"
+    for an empty body), Debian's apache2 (php-apache) the combined one, whose `%O`
+    counts the response headers too."""
     t = req["at"]
+    client, agent = req.get("client") or "-", req.get("agent") or "-"
+    request = f'"{req.get("method", "GET")} {req.get("path", "/")} HTTP/1.1"'
+    status, size = req.get("status", 200), req.get("bytes", 0)
+    stamp = f"[{_ts(t, '%d/%b/%Y:%H:%M:%S +0000')}]"
     if image.logs == "nginx":
-        return f'{req.get("client", "-")} - - [{_ts(t, "%d/%b/%Y:%H:%M:%S +0000")}] "{req.get("method", "GET")} {req.get("path", "/")} HTTP/1.1" {req.get("status", 200)} {req.get("bytes", 615)} "-" "curl/8.5.0" "-"'
+        forwarded = req.get("forwarded") or "-"
+        return f'{client} - - {stamp} {request} {status} {size} "-" "{agent}" "{forwarded}"'
     if image.logs == "httpd":
-        return f'{req.get("client", "-")} - - [{_ts(t, "%d/%b/%Y:%H:%M:%S +0000")}] "{req.get("method", "GET")} {req.get("path", "/")} HTTP/1.1" {req.get("status", 200)} {req.get("bytes", 45)}'
+        return f"{client} - - {stamp} {request} {status} {size or '-'}"
+    if image.logs == "php-apache":
+        sent = size + PHP_APACHE_HEADER_BYTES
+        return f'{client} - - {stamp} {request} {status} {sent} "-" "{agent}"'
     if image.logs == "bootcamp":
-        return f"Running On: {pod['metadata']['name']} | Total Requests: {count} | App Uptime: {t - start:.3f} seconds | Log Time: {_ts(t, '%Y-%m-%dT%H:%M:%S.')}{int(t * 1000) % 1000:03d}Z"
+        uptime = js_number(round((t - start) * 1000) / 1000)
+        return f"Running On: {pod['metadata']['name']} | Total Requests: {count} | App Uptime: {uptime} seconds | Log Time: {_js_date(t)}"
     if image.logs == "hello-app":
         return f"{_ts(t, '%Y/%m/%d %H:%M:%S')} Serving request: {req.get('path', '/')}"
     return None
+
+
+def js_number(value: float) -> str:
+    """A number as JavaScript prints it: no `.0` on whole numbers."""
+    return str(int(value)) if value == int(value) else repr(value)
+
+
+def _js_date(t: float) -> str:
+    """A Date as Node's console.log prints it: ISO 8601 in UTC with milliseconds."""
+    return f"{_ts(t, '%Y-%m-%dT%H:%M:%S.')}{int(t * 1000) % 1000:03d}Z"
 
 
 def run_lines(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from cluster.nodes import images
 from cluster.simtime import rfc3339
 
 NGINX_WELCOME = """<!DOCTYPE html>
@@ -28,14 +29,13 @@ Commercial support is available at
 </body>
 </html>
 """
-NGINX_ERROR = """<html>
-<head><title>{code} {text}</title></head>
-<body>
-<center><h1>{code} {text}</h1></center>
-<hr><center>nginx</center>
-</body>
-</html>
-"""
+# nginx's built-in error page (CRLF line ends); `server` is `nginx/<version>` unless
+# server_tokens is off, as it is in the ingress controller.
+NGINX_ERROR = (
+    "<html>\r\n<head><title>{code} {text}</title></head>\r\n<body>\r\n"
+    "<center><h1>{code} {text}</h1></center>\r\n<hr><center>{server}</center>\r\n"
+    "</body>\r\n</html>\r\n"
+)
 HTTPD_IT_WORKS = "<html><body><h1>It works!</h1></body></html>\n"
 HTTPD_NOT_FOUND = """<!DOCTYPE HTML PUBLIC "-//IETF//DTD HTML 2.0//EN">
 <html><head>
@@ -58,6 +58,7 @@ def respond(
     client_ip: str,
     now: float,
     method: str = "GET",
+    agent: str = "",
 ) -> tuple[int, str]:
     """(status code, body) an image's server returns for one request."""
     name = (pod.get("metadata") or {}).get("name", "")
@@ -65,7 +66,8 @@ def respond(
     if body == "nginx":
         if bare in ("/", "/index.html"):
             return 200, NGINX_WELCOME
-        return 404, NGINX_ERROR.format(code=404, text="Not Found")
+        server = f"nginx/{images.CATALOGUE['docker.io/library/nginx'].version}"
+        return 404, NGINX_ERROR.format(code=404, text="Not Found", server=server)
     if body == "httpd":
         return (
             (200, HTTPD_IT_WORKS)
@@ -86,11 +88,14 @@ def respond(
         return 404, "404 page not found\n"
     if body == "echoserver":
         ip = (pod.get("status") or {}).get("podIP", "")
+        headers = f"accept=*/*\nhost={ip}:8080\n"
+        if agent:
+            headers += f"user-agent={agent}\n"
         return 200, (
             f"CLIENT VALUES:\nclient_address={client_ip}\ncommand={method}\nreal path={bare}\n"
             f"query=nil\nrequest_version=1.1\nrequest_uri=http://{ip}:8080{path}\n\n"
             f"SERVER VALUES:\nserver_version=nginx: 1.10.0 - lua: 10001\n\nHEADERS RECEIVED:\n"
-            f"accept=*/*\nhost={ip}:8080\nuser-agent=curl/8.5.0\nBODY:\n-no body in request-\n"
+            f"{headers}BODY:\n-no body in request-\n"
         )
     return 200, GENERIC.format(pod=name)
 

@@ -92,7 +92,11 @@ def record_request(state: dict, pod_uid: str, container: str, entry: dict) -> No
     pod = state.get("pods", {}).get(pod_uid)
     if not pod or container not in pod.get("containers", {}):
         return
-    log = pod["containers"][container].setdefault("requests", [])
+    append_request(pod["containers"][container].setdefault("requests", []), entry)
+
+
+def append_request(log: list, entry: dict) -> None:
+    """Append to a container's request log, keeping the latest REQUEST_LOG_LIMIT."""
     log.append(entry)
     del log[:-REQUEST_LOG_LIMIT]
 
@@ -115,6 +119,8 @@ class Program:
     # URLs the loop requests once a period (a load generator: `while sleep 0.01; do
     # wget -q -O- http://php-apache; done`).
     requests: list[str] = field(default_factory=list)
+    # The binary fetching each of `requests` (wget or curl), for its User-Agent.
+    request_tools: list[str] = field(default_factory=list)
 
     def file_exists(self, path: str, offset: float) -> bool:
         """Whether `path` exists `offset` seconds after the start."""
@@ -143,6 +149,15 @@ def program(container: dict, image: images.Image) -> Program:
             )
         return Program(duration=None, ignores_sigterm=image.shutdown is None)
     words = cmd + args if cmd else args
+    if (
+        image.behaviour == "server"
+        and words
+        and words[0] not in SHELLS
+        and _binary(words[0]) == _binary(image.process.split(" ")[0])
+    ):
+        # The image's own server, started with flags (`/usr/local/bin/kube-proxy
+        # --config=...`): it runs as the image's default command would.
+        return Program(duration=None, ignores_sigterm=image.shutdown is None)
     if words and words[0] in SHELLS and len(words) >= 3 and words[1] == "-c":
         prog = _script(words[2])
     elif words and words[0] in SHELLS and len(words) == 1:
@@ -152,6 +167,10 @@ def program(container: dict, image: images.Image) -> Program:
     prog.ignores_sigterm = True  # a shell as PID 1 has no SIGTERM handler
     prog.listens = image.behaviour == "server" and prog.duration is None
     return prog
+
+
+def _binary(path: str) -> str:
+    return path.rsplit("/", 1)[-1]
 
 
 _SPLIT = re.compile(r"\s*(?:;|&&|\|\||\n)\s*")
@@ -169,7 +188,8 @@ def _script(script: str) -> Program:
     )
     if loop:
         body = _SPLIT.split(loop.group(2))
-        urls = [u for c in body if (u := _url_of(c))]
+        fetches = [f for c in body if (f := _fetch_of(c))]
+        urls = [url for url, _ in fetches]
         period = (
             (_sleep_of(loop.group(1)) or 0)
             + sum(_sleep_of(c) or 0 for c in body)
@@ -183,6 +203,7 @@ def _script(script: str) -> Program:
             files=prefix.files if prefix else [],
             loop=(period, lines),
             requests=urls,
+            request_tools=[tool for _, tool in fetches],
         )
     for raw in _SPLIT.split(script.strip()):
         if not raw:
@@ -271,16 +292,17 @@ def _sleep_of(command: str) -> float | None:
     return float(m2.group(1)) * scale
 
 
-def _url_of(command: str) -> str | None:
-    """The URL a `wget` or `curl` command in a loop fetches."""
+def _fetch_of(command: str) -> tuple[str, str] | None:
+    """(URL, wget or curl) of a `wget` or `curl` command in a loop."""
     try:
         words = shlex.split(command)
     except ValueError:
         return None
-    if not words or words[0].rsplit("/", 1)[-1] not in ("wget", "curl"):
+    tool = words[0].rsplit("/", 1)[-1] if words else ""
+    if tool not in ("wget", "curl"):
         return None
     targets = [w for w in words[1:] if not w.startswith("-") and w != "-"]
-    return targets[-1] if targets else None
+    return (targets[-1], tool) if targets else None
 
 
 def _echo_of(command: str) -> str | None:

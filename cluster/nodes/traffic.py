@@ -91,6 +91,31 @@ def _is_ip(text: str) -> bool:
     return True
 
 
+def masquerade_source(view: View, node: str, destination: str) -> str:
+    """The address a packet leaving `node` for `destination` is masqueraded to.
+
+    With flannel's VXLAN backend that is the address of the interface the packet
+    leaves by: the cni0 bridge (`.1` of the node's pod range) for a pod on the node
+    itself, flannel.1 (`.0`) for a pod on another node, and the node's own address
+    for anything outside the pod network (a hostNetwork pod)."""
+    node_obj = next((n for n in view.nodes if n["metadata"]["name"] == node), {})
+    ranges = [
+        ipaddress.ip_network(cidr, strict=False)
+        for n in view.nodes
+        if (cidr := (n.get("spec") or {}).get("podCIDR"))
+    ]
+    own = (node_obj.get("spec") or {}).get("podCIDR")
+    if not own or not _is_ip(destination):
+        return _node_ip(node_obj)
+    address = ipaddress.ip_address(destination)
+    net = ipaddress.ip_network(own, strict=False)
+    if address in net:
+        return str(net.network_address + 1)
+    if any(address in r for r in ranges):
+        return str(net.network_address)
+    return _node_ip(node_obj)
+
+
 def send_request(
     view: View,
     source: dict,
@@ -99,8 +124,10 @@ def send_request(
     now: float = 0.0,
     affinity: dict | None = None,
     method: str = "GET",
+    agent: str = "",
 ) -> Trace:
-    """Follow one HTTP request from `source` ({"pod": pod} or {"ip": addr}) to its answer."""
+    """Follow one HTTP request from `source` ({"pod": pod} or {"ip": addr}) to its
+    answer; `agent` is the User-Agent the client sends."""
     if "://" not in url:
         url = "http://" + url
     parts = urlsplit(url)
@@ -120,7 +147,14 @@ def send_request(
     src_node = (src_pod.get("spec") or {}).get("nodeName") if src_pod else None
     trace = Trace(
         client_ip=src_ip,
-        request={"method": method, "host": host, "port": port, "path": path, "at": now},
+        request={
+            "method": method,
+            "host": host,
+            "port": port,
+            "path": path,
+            "at": now,
+            "agent": agent,
+        },
     )
     ip = host
     if not _is_ip(host):
@@ -325,8 +359,11 @@ def _through_proxy(
     )
     client = src_ip
     if via in ("nodeport", "external") and entry["external_policy"] == "Cluster":
-        node_obj = next((n for n in view.nodes if n["metadata"]["name"] == node), {})
-        client = _node_ip(node_obj) or src_ip  # masqueraded to the entry node
+        client = masquerade_source(view, node, ep["ip"]) or src_ip
+    elif src_ip == ep["ip"]:
+        # Hairpin: each endpoint's chain masquerades packets from the endpoint
+        # itself, so a pod reaching itself through its Service sees the bridge.
+        client = masquerade_source(view, node, ep["ip"]) or src_ip
     return _deliver(
         view,
         trace,
@@ -345,15 +382,14 @@ def _deliver(
     view, trace, ip, port, path, host, src_pod, client_ip, now, shown_port=None
 ) -> Trace:
     shown = shown_port or port
-    pod = next(
-        (
-            p
-            for p in view.pods
-            if (p.get("status") or {}).get("podIP") == ip
-            and (p.get("status") or {}).get("phase") not in ("Succeeded", "Failed")
-        ),
-        None,
-    )
+    at_ip = [
+        p
+        for p in view.pods
+        if (p.get("status") or {}).get("podIP") == ip
+        and (p.get("status") or {}).get("phase") not in ("Succeeded", "Failed")
+    ]
+    # hostNetwork pods share their node's address: the one listening on the port.
+    pod = next((p for p in at_ip if _serves(p, port)), at_ip[0] if at_ip else None)
     if pod is None:
         return trace.time_out(
             host,
@@ -427,6 +463,7 @@ def _deliver(
             client_ip,
             now,
             trace.request.get("method", "GET"),
+            trace.request.get("agent", ""),
         )
         trace.hop(
             "container",
@@ -443,6 +480,13 @@ def _deliver(
         f"nothing listens on {meta['name']} ({ip}:{port})",
         pod=meta["name"],
         namespace=meta["namespace"],
+    )
+
+
+def _serves(pod: dict, port: int) -> bool:
+    return any(
+        images.lookup_name(c.get("image", "")).port == port
+        for c in (pod.get("spec") or {}).get("containers") or []
     )
 
 
@@ -472,7 +516,7 @@ def _via_ingress(
         trace.ok, trace.status, trace.body = (
             True,
             404,
-            responses.NGINX_ERROR.format(code=404, text="Not Found"),
+            responses.NGINX_ERROR.format(code=404, text="Not Found", server="nginx"),
         )
         return trace
     ing = match.ingress["metadata"]
@@ -493,7 +537,7 @@ def _via_ingress(
         None,
     )
     unavailable = responses.NGINX_ERROR.format(
-        code=503, text="Service Temporarily Unavailable"
+        code=503, text="Service Temporarily Unavailable", server="nginx"
     )
     if svc is None:
         trace.hop(
@@ -528,6 +572,8 @@ def _via_ingress(
         trace.ok, trace.status, trace.body = True, 503, unavailable
         return trace
     ep = rng.choice(entry["endpoints"])
+    # The controller proxies the request itself, naming the client it saw.
+    trace.request["forwarded"] = trace.client_ip
     # The controller balances over the endpoints itself; the ClusterIP is not used.
     trace.hop(
         "service",
@@ -556,9 +602,13 @@ def load(
     count: int,
     now: float = 0.0,
     affinity: dict | None = None,
+    agent: str = "",
 ) -> list[Trace]:
     """`count` requests in a row (a load generator), each routed independently."""
-    return [send_request(view, source, url, rng, now, affinity) for _ in range(count)]
+    return [
+        send_request(view, source, url, rng, now, affinity, agent=agent)
+        for _ in range(count)
+    ]
 
 
 def spread(traces: list[Trace]) -> dict[str, int]:

@@ -28,8 +28,11 @@ def container_usage(container: dict, cs: dict | None, now: float) -> tuple[int, 
     prog = rt.program(container, image)
     cpu = prog.cpu_m if prog.cpu_m is not None else image.cpu_m
     mem_mib = prog.memory_mib if prog.memory_mib is not None else image.memory_mib
+    # Generators' requests are logged too but counted by their steady rate below.
     recent = [
-        r for r in cs.get("requests", []) if now - RATE_WINDOW_SECONDS <= r["at"] <= now
+        r
+        for r in cs.get("requests", [])
+        if now - RATE_WINDOW_SECONDS <= r["at"] <= now and not r.get("load")
     ]
     # Requests it served (a log of recent ones) and the steady load generators offer.
     rate = len(recent) / RATE_WINDOW_SECONDS + cs.get("offered_rps", 0.0)

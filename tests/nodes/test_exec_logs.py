@@ -168,7 +168,7 @@ def test_logs_show_the_apps_startup_and_each_served_request():
         0
     ].endswith("| Running On:  boot ")
     assert lines[-1].startswith(
-        "Running On: boot | Total Requests: 3 | App Uptime: 12.000 seconds | Log Time: "
+        "Running On: boot | Total Requests: 3 | App Uptime: 12 seconds | Log Time: "
     )
     tail = logs.pod_logs(
         node.pod(), node.state, "app", now=start + 30, tail_lines=1, timestamps=True
