@@ -255,3 +255,38 @@ def test_invalid_message_for_one_core_cause_has_no_brackets():
 def test_values_render_like_field_error(value, rendered):
     """%q for strings, %v for scalars, %#v for maps, slices and structs."""
     assert f.go_repr(value) == rendered
+
+
+def _rbac(kind: str, name: str) -> dict:
+    obj = {
+        "apiVersion": "rbac.authorization.k8s.io/v1",
+        "kind": kind,
+        "metadata": {"name": name},
+    }
+    if kind in ("Role", "RoleBinding"):
+        obj["metadata"]["namespace"] = "kube-system"
+    return obj
+
+
+@pytest.mark.parametrize(
+    ("kind", "name", "messages"),
+    [
+        ("ClusterRoleBinding", "kubeadm:node-proxier", []),
+        ("ClusterRole", "system:node-proxier", []),
+        ("Role", "kube-proxy", []),
+        ("RoleBinding", "Kube_Proxy", []),  # no DNS rules: case and '_' are fine
+        ("ClusterRole", "a/b", ["may not contain '/'"]),
+        ("Role", "100%", ["may not contain '%'"]),
+        ("ClusterRole", "..", ["may not be '..'"]),
+    ],
+)
+def test_rbac_names_need_only_fit_a_path_segment(kind, name, messages):
+    causes = validation.validate(_rbac(kind, name))
+    assert [c.message for c in causes] == [
+        f'Invalid value: "{name}": {m}' for m in messages
+    ]
+
+
+def test_other_kinds_keep_dns_names():
+    (cause,) = validation.validate(_with_meta(pod(), name="kubeadm:node-proxier"))
+    assert cause.field == "metadata.name"

@@ -8,7 +8,14 @@ from __future__ import annotations
 
 from cluster import kinds
 from cluster.apiserver.errors import Cause
-from cluster.apiserver.validation import other, pods, services, storage, workloads
+from cluster.apiserver.validation import (
+    meta,
+    other,
+    pods,
+    services,
+    storage,
+    workloads,
+)
 
 _VALIDATORS = {
     ("", "Pod"): None,  # create and update differ; see below
@@ -31,6 +38,11 @@ _VALIDATORS = {
     ("coordination.k8s.io", "Lease"): other.validate_lease,
     ("scheduling.k8s.io", "PriorityClass"): other.validate_priority_class,
 }
+# Kinds whose names need only fit in a URL path segment (ValidateRBACName).
+_PATH_SEGMENT_NAMES = {
+    ("rbac.authorization.k8s.io", kind)
+    for kind in ("Role", "RoleBinding", "ClusterRole", "ClusterRoleBinding")
+}
 
 
 def validate(obj: dict, old: dict | None = None) -> list[Cause]:
@@ -44,5 +56,9 @@ def validate(obj: dict, old: dict | None = None) -> list[Cause]:
         return pods.validate_pod_update(obj, old) if old else pods.validate_pod(obj)
     validator = _VALIDATORS.get(key)
     if validator is None:
+        if key in _PATH_SEGMENT_NAMES:
+            return other.validate_generic(
+                obj, old, kind.namespaced, meta.PATH_SEGMENT_NAME
+            )
         return other.validate_generic(obj, old, kind.namespaced)
     return validator(obj, old)

@@ -186,6 +186,14 @@ def port_number(value) -> list[str]:
     return ["must be between 1 and 65535, inclusive"]
 
 
+def path_segment(value: str, prefix: bool = False) -> list[str]:
+    """ValidatePathSegmentName (RBAC names such as `system:node-proxier`): anything
+    that can sit in a URL path segment."""
+    if not prefix and value in (".", ".."):
+        return [f"may not be '{value}'"]
+    return [f"may not contain '{c}'" for c in ("/", "%") if c in value]
+
+
 def _mask_trailing_dash(name: str) -> str:
     # apimachinery drops the last two characters and appends "a" (sic).
     if len(name) > 1 and name.endswith("-"):
@@ -205,6 +213,7 @@ def name_checker(fn):
 SUBDOMAIN_NAME = name_checker(dns1123_subdomain)
 LABEL_NAME = name_checker(dns1123_label)
 DNS1035_NAME = name_checker(dns1035_label)
+PATH_SEGMENT_NAME = path_segment
 
 
 def labels(values, path: str) -> list[Cause]:

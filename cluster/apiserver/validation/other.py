@@ -243,6 +243,8 @@ def validate_priority_class(obj: dict, old: dict | None = None) -> list[Cause]:
     return causes
 
 
-def validate_generic(obj: dict, old: dict | None, namespaced: bool) -> list[Cause]:
+def validate_generic(
+    obj: dict, old: dict | None, namespaced: bool, name_fn=meta.SUBDOMAIN_NAME
+) -> list[Cause]:
     """Metadata rules only, for kinds whose own rules are not simulated."""
-    return meta.for_write(obj, old, namespaced)
+    return meta.for_write(obj, old, namespaced, name_fn)
