@@ -291,10 +291,10 @@ def test_ingress_path_type_is_required():
 
 
 def test_kinds_without_own_rules_get_metadata_checks():
-    """A Role is checked for its metadata only."""
-    role = {
-        "apiVersion": "rbac.authorization.k8s.io/v1",
-        "kind": "Role",
+    """A ServiceAccount is checked for its metadata only."""
+    account = {
+        "apiVersion": "v1",
+        "kind": "ServiceAccount",
         "metadata": {"name": "R", "namespace": "default"},
     }
-    assert [c.field for c in validation.validate(role)] == ["metadata.name"]
+    assert [c.field for c in validation.validate(account)] == ["metadata.name"]
