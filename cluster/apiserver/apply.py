@@ -454,6 +454,12 @@ def record_update(
             if owned & changed:
                 entry["fieldsV1"] = to_fields_v1(owned - changed)
     mine["fieldsV1"] = to_fields_v1({p for p in previous if _exists(new, p)} | changed)
+    if not changed:
+        # The apiserver stamps a manager's time only when its write changed a field.
+        mine["time"] = next(
+            (e.get("time") for e in entries if _identity(e) == _identity(mine)),
+            mine["time"],
+        )
     return _store(result, entries, mine)
 
 

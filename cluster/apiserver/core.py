@@ -241,7 +241,13 @@ class ApiServer:
         return self._write(kind, obj, old, subresource, expected)
 
     def _write(
-        self, kind: Kind, obj: dict, old: dict, subresource: str, expected: int | None
+        self,
+        kind: Kind,
+        obj: dict,
+        old: dict,
+        subresource: str,
+        expected: int | None,
+        dry_run: bool = False,
     ) -> dict:
         metadata.prepare_update(obj, old, kind, subresource)
         if subresource not in ("status", "binding"):
@@ -256,6 +262,8 @@ class ApiServer:
                     old_spec.get("clusterIPs", [old_spec["clusterIP"]]),
                 )
             self._keep_node_ports(spec, old_spec)
+        if dry_run:
+            return obj  # admitted, defaulted and validated, but not stored
         if metadata.should_remove_now(obj):
             return store.delete(
                 self.cluster_id,
@@ -264,6 +272,8 @@ class ApiServer:
                 obj["metadata"]["name"],
                 expected,
             )
+        if _same_object(obj, old):
+            return old  # as etcd3's GuaranteedUpdate: a write that changes nothing is skipped
         return store.update(self.cluster_id, kind, obj, expected, self._lease(kind))
 
     def _lease(self, kind: Kind) -> float | None:
@@ -309,6 +319,7 @@ class ApiServer:
         apply_patch,
         subresource: str = "",
         verb: str = "patch",
+        dry_run: bool = False,
     ) -> dict:
         """Read-modify-write with retries: `apply_patch(live) -> new` is re-run on Conflict."""
         namespace = self._ns(kind, namespace)
@@ -330,7 +341,7 @@ class ApiServer:
                 )
             live = int(old["metadata"]["resourceVersion"])
             try:
-                return self._write(kind, new, old, subresource, live)
+                return self._write(kind, new, old, subresource, live, dry_run)
             except errors.ApiError as exc:
                 # A retry re-reads: a patch that pinned the old resourceVersion then
                 # fails the precondition above, one that did not is applied again.
@@ -480,6 +491,16 @@ class ApiServer:
             raise errors.invalid(
                 kind.kind, obj["metadata"].get("name", ""), causes, kind.group
             )
+
+
+def _same_object(new: dict, old: dict) -> bool:
+    """Whether a write would store what is stored already (resourceVersion aside)."""
+    rv = old.get("metadata", {}).get("resourceVersion")
+    if new.get("metadata", {}).get("resourceVersion") not in (None, "", rv):
+        return False  # a stale write is a Conflict, changed or not
+    return new == old or (
+        {**new, "metadata": {**new.get("metadata", {}), "resourceVersion": rv}} == old
+    )
 
 
 def _revision_of(value, kind: Kind, name: str) -> int | None:

@@ -53,9 +53,31 @@ _SUBRESOURCES: dict[tuple[str, str], Subresource] = {
 }
 _SCALE = ("autoscaling", "v1", "Scale")
 
-# Virtual resources served beside the stored kinds: metrics for `kubectl top`,
-# access reviews for `kubectl auth can-i` and `auth whoami`.
+# Virtual resources served beside the stored kinds: component statuses (the
+# deprecated `kubectl get cs`), metrics for `kubectl top`, access reviews for `kubectl auth can-i` and `auth whoami`, and the autoscaling/v1
+# view of the stored autoscaling/v2 HorizontalPodAutoscalers (`kubectl autoscale`).
 EXTRA_KINDS: tuple[Kind, ...] = (
+    Kind(
+        "ComponentStatus",
+        "",
+        "v1",
+        "componentstatuses",
+        False,
+        ("cs",),
+        verbs=READ_VERBS,
+        stored=False,
+    ),
+    Kind(
+        "HorizontalPodAutoscaler",
+        "autoscaling",
+        "v1",
+        "horizontalpodautoscalers",
+        True,
+        ("hpa",),
+        ("all",),
+        ("status",),
+        stored=False,
+    ),
     Kind(
         "NodeMetrics",
         "metrics.k8s.io",
@@ -100,8 +122,8 @@ GROUP_ORDER = (
     "events.k8s.io",
     "authentication.k8s.io",
     "authorization.k8s.io",
-    "batch",
     "autoscaling",
+    "batch",
     "networking.k8s.io",
     "policy",
     "rbac.authorization.k8s.io",
@@ -111,8 +133,8 @@ GROUP_ORDER = (
     "discovery.k8s.io",
     "metrics.k8s.io",
 )
-# Versions served without resources of their own (autoscaling/v1 names the Scale kind).
-EXTRA_VERSIONS = {"autoscaling": ("v1",)}
+# Versions served beside the kinds' own (none at present).
+EXTRA_VERSIONS: dict[str, tuple[str, ...]] = {}
 
 
 def served_kinds() -> tuple[Kind, ...]:
@@ -185,8 +207,10 @@ def group_versions() -> dict[str, list[str]]:
 
 
 def kinds_in(group: str, version: str) -> list[Kind]:
-    """The kinds served at one group/version, in table order."""
-    return [k for k in served_kinds() if k.group == group and k.version == version]
+    """The kinds served at one group/version, by resource name as kube-apiserver
+    installs them (so `kubectl get all` prints daemonsets before deployments)."""
+    found = [k for k in served_kinds() if k.group == group and k.version == version]
+    return sorted(found, key=lambda k: k.plural)
 
 
 def _group_discovery(group: str, versions: list[str]) -> dict:

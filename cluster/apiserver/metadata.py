@@ -130,9 +130,23 @@ def prepare_update(new: dict, old: dict, kind: Kind, subresource: str = "") -> N
         new["status"] = clone(old["status"])
     elif kind.subresources and "status" in kind.subresources:
         new.pop("status", None)
+    if kind.kind == "Namespace":
+        _namespace_finalizers(new, old, subresource)
     if "generation" in old_meta:
         changed = _spec_of(new) != _spec_of(old)
         new_meta["generation"] = old_meta["generation"] + (1 if changed else 0)
+
+
+def _namespace_finalizers(new: dict, old: dict, subresource: str) -> None:
+    """Only `finalize` changes spec.finalizers; set even when empty, so defaulting
+    (which adds `kubernetes` to a new namespace) does not put it back."""
+    spec = new.get("spec")
+    if not isinstance(spec, dict):
+        spec = new["spec"] = {}
+    if subresource == "finalize":
+        spec["finalizers"] = list(spec.get("finalizers") or [])
+    else:
+        spec["finalizers"] = list((old.get("spec") or {}).get("finalizers") or [])
 
 
 def _spec_of(obj: dict):
@@ -149,7 +163,10 @@ def is_terminating(obj: dict) -> bool:
 
 
 def should_remove_now(obj: dict) -> bool:
-    """A terminating object leaves the store once its finalizers are all gone."""
+    """A terminating object leaves the store once its finalizers are all gone; a
+    namespace also waits for its spec.finalizers (the namespace controller's)."""
+    if obj.get("kind") == "Namespace" and (obj.get("spec") or {}).get("finalizers"):
+        return False
     return is_terminating(obj) and not finalizers(obj) and obj.get("kind") != "Pod"
 
 

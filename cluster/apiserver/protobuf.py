@@ -15,6 +15,7 @@ from datetime import UTC, datetime
 from functools import cache
 from pathlib import Path
 
+from cluster.apiserver.decode import is_inline
 from cluster.apiserver.errors import ApiError, bad_request
 
 MAGIC = b"k8s\x00"
@@ -249,6 +250,7 @@ def _decode_fields(data: bytes, message: str, normalise: bool = True) -> dict:
     if spec is None:
         raise _Malformed(f"unknown message {message}")
     out: dict = {}
+    inlined: dict = {}
     for number, wire, value in _fields(data):
         field = spec.get(str(number))
         if field is None:
@@ -267,9 +269,13 @@ def _decode_fields(data: bytes, message: str, normalise: bool = True) -> dict:
                 items.extend(_packed(field["t"], value))
             else:
                 items.append(_scalar(field["t"], wire, value))
+        elif is_inline(message, name):
+            # An embedded Go struct (`json:",inline"`): its fields sit in the parent,
+            # already normalised as the embedded message's own.
+            inlined.update(_scalar(field["t"], wire, value) or {})
         else:
             out[name] = _scalar(field["t"], wire, value)
-    return _normalise(out, message) if normalise else out
+    return {**(_normalise(out, message) if normalise else out), **inlined}
 
 
 def _normalise(obj: dict, message: str) -> dict:

@@ -180,40 +180,21 @@ def update(request, ctx: RequestContext, target: Target, subresource: str = ""):
         if not meta.get("resourceVersion"):
             # An unconditional PUT still must not fail the retry loop's own check.
             meta.pop("resourceVersion", None)
-        new = apply.record_update(
+        return apply.record_update(
             live, obj, manager, target.kind.api_version, ctx.api.now, subresource
         )
-        if dry:
-            raise _DryRun(new)
-        return new
 
-    result = _run_dry(
-        lambda: ctx.api.patch(
-            target.kind,
-            target.namespace,
-            target.name,
-            replace,
-            subresource=subresource,
-            verb="update" if not subresource else f"update {subresource}",
-        )
+    result = ctx.api.patch(
+        target.kind,
+        target.namespace,
+        target.name,
+        replace,
+        subresource=subresource,
+        verb="update" if not subresource else f"update {subresource}",
+        dry_run=dry,
     )
     ctx.api.warnings.extend(warnings)
     return respond(request, ctx, target, result)
-
-
-class _DryRun(Exception):
-    """Carries a computed object out of the write path without storing it."""
-
-    def __init__(self, obj: dict):
-        super().__init__("dry run")
-        self.obj = obj
-
-
-def _run_dry(call):
-    try:
-        return call()
-    except _DryRun as dry:
-        return dry.obj
 
 
 def patch_object(request, ctx: RequestContext, target: Target, subresource: str = ""):
@@ -242,17 +223,12 @@ def patch_object(request, ctx: RequestContext, target: Target, subresource: str 
                 decode.Decoded(new), kind.kind, kind.api_version, validation
             )
             ctx.api.warnings.extend(found)
-        new = apply.record_update(
+        return apply.record_update(
             live, new, manager, kind.api_version, ctx.api.now, subresource
         )
-        if dry:
-            raise _DryRun(new)
-        return new
 
-    result = _run_dry(
-        lambda: ctx.api.patch(
-            kind, target.namespace, target.name, apply_fn, subresource=subresource
-        )
+    result = ctx.api.patch(
+        kind, target.namespace, target.name, apply_fn, subresource, dry_run=dry
     )
     return respond(request, ctx, target, result)
 
@@ -311,7 +287,7 @@ def _server_side_apply(request, ctx, target: Target, body: bytes, dry, subresour
         return respond(request, ctx, target, created, status=201)
 
     def apply_fn(live: dict) -> dict:
-        new = apply.server_side_apply(
+        return apply.server_side_apply(
             live,
             applied,
             kind.kind,
@@ -321,14 +297,9 @@ def _server_side_apply(request, ctx, target: Target, body: bytes, dry, subresour
             force,
             subresource,
         )
-        if dry:
-            raise _DryRun(new)
-        return new
 
-    result = _run_dry(
-        lambda: ctx.api.patch(
-            kind, target.namespace, target.name, apply_fn, subresource=subresource
-        )
+    result = ctx.api.patch(
+        kind, target.namespace, target.name, apply_fn, subresource, dry_run=dry
     )
     return respond(request, ctx, target, result)
 

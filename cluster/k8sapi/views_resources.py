@@ -5,6 +5,8 @@ from __future__ import annotations
 from cluster.apiserver import errors, subresources
 from cluster.k8sapi import (
     bodies,
+    component_statuses,
+    hpa_v1,
     metrics,
     paths,
     resources,
@@ -34,6 +36,10 @@ def dispatch(request, ctx: RequestContext, group: str, version: str, rest: str):
         return reviews.self_review(request, ctx, kind)
     if kind.group == "metrics.k8s.io":
         return metrics.respond(request, ctx, target)
+    if kind.kind == "ComponentStatus":
+        return component_statuses.respond(request, ctx, target)
+    if hpa_v1.serves(kind):
+        return hpa_v1.handle(request, ctx, target)
     if kind.kind == "Binding" and not target.name:
         return _binding(request, ctx, target)
     if not kind.stored:

@@ -204,6 +204,16 @@ def test_a_deleted_namespace_is_terminating_and_refuses_new_objects(api):
     assert revision(api) == before
 
 
+def test_a_terminating_namespace_stays_until_its_finalizer_is_removed(api):
+    """Status writes keep it; the `finalize` write emptying spec.finalizers removes it."""
+    add_namespace(api, "team")
+    api.delete(NAMESPACE, None, "team")
+    api.merge_patch(NAMESPACE, None, "team", {"status": {"conditions": []}}, "status")
+    assert _exists(api, NAMESPACE, None, "team")
+    api.merge_patch(NAMESPACE, None, "team", {"spec": {"finalizers": None}}, "finalize")
+    assert not _exists(api, NAMESPACE, None, "team")
+
+
 def test_objects_in_a_terminating_namespace_can_still_be_updated_and_deleted(api):
     add_namespace(api, "team")
     api.create(

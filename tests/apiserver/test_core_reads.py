@@ -159,3 +159,13 @@ def test_a_repeated_event_folds_into_its_count_among_many_others(api):
         ("web", 2),
         ("web.1", 1),
     ]
+
+
+def test_events_of_one_instant_are_named_in_the_order_they_happened(api):
+    """`describe` lists events in name order: Pulled, Created, Started."""
+    for reason in ("Pulled", "Created", "Started"):
+        recorder.record(api, _event_about("web", reason))
+    listed = sorted(
+        api.list(EVENT, "default").items, key=lambda e: e["metadata"]["name"]
+    )
+    assert [e["reason"] for e in listed] == ["Pulled", "Created", "Started"]

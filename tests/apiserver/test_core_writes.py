@@ -83,6 +83,16 @@ def test_an_update_with_a_stale_resource_version_is_a_conflict(api):
     assert api.get(DEPLOYMENT, "default", "x")["spec"]["replicas"] == 2
 
 
+def test_a_write_that_changes_nothing_is_not_stored(api):
+    """As etcd's GuaranteedUpdate: same resourceVersion, no new revision, no event."""
+    live = api.create(bare_deployment("x"))
+    before = revision(api)
+    same = api.merge_patch(DEPLOYMENT, "default", "x", {"spec": {"replicas": 1}})
+    assert same == live
+    assert api.update(copy.deepcopy(live)) == live
+    assert revision(api) == before
+
+
 def test_an_update_without_a_resource_version_is_unconditional(api):
     live = api.create(bare_deployment("x"))
     api.update({**copy.deepcopy(live), "spec": {**live["spec"], "replicas": 2}})

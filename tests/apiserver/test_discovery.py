@@ -79,13 +79,13 @@ def test_get_all_order_follows_the_category_in_discovery_order():
     assert found == [
         "pods",
         "services",
+        "daemonsets",
         "deployments",
         "replicasets",
         "statefulsets",
-        "daemonsets",
-        "jobs",
-        "cronjobs",
         "horizontalpodautoscalers",
+        "cronjobs",
+        "jobs",
     ]
 
 

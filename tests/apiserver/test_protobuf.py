@@ -357,6 +357,99 @@ DEPLOYMENT_JSON = {
             },
             id="cronjob-with-time",
         ),
+        pytest.param(
+            "networking.k8s.io/v1",
+            "Ingress",
+            {
+                "metadata": {"name": "web", "creationTimestamp": None},
+                "spec": {
+                    "rules": [
+                        {
+                            "host": "foo.com",
+                            "ingressRuleValue": {
+                                "http": {
+                                    "paths": [
+                                        {
+                                            "path": "/",
+                                            "pathType": "Exact",
+                                            "backend": {
+                                                "service": {
+                                                    "name": "web",
+                                                    "port": {"number": 80},
+                                                }
+                                            },
+                                        }
+                                    ]
+                                }
+                            },
+                        }
+                    ]
+                },
+                "status": {"loadBalancer": {}},
+            },
+            {
+                "apiVersion": "networking.k8s.io/v1",
+                "kind": "Ingress",
+                "metadata": {"name": "web"},
+                "spec": {
+                    "rules": [
+                        {
+                            "host": "foo.com",
+                            "http": {
+                                "paths": [
+                                    {
+                                        "path": "/",
+                                        "pathType": "Exact",
+                                        "backend": {
+                                            "service": {
+                                                "name": "web",
+                                                "port": {"number": 80},
+                                            }
+                                        },
+                                    }
+                                ]
+                            },
+                        }
+                    ]
+                },
+                "status": {"loadBalancer": {}},
+            },
+            id="ingress-rule-value-inlined",
+        ),
+        pytest.param(
+            "v1",
+            "Pod",
+            {
+                "metadata": {"name": "p", "creationTimestamp": None},
+                "spec": {
+                    "volumes": [
+                        {"name": "scratch", "volumeSource": {"emptyDir": {}}},
+                        {
+                            "name": "cfg",
+                            "volumeSource": {
+                                "configMap": {"localObjectReference": {"name": "app"}}
+                            },
+                        },
+                    ],
+                    "containers": [{"name": "c", "image": "busybox", "resources": {}}],
+                },
+                "status": {},
+            },
+            {
+                "apiVersion": "v1",
+                "kind": "Pod",
+                "metadata": {"name": "p"},
+                "spec": {
+                    "volumes": [
+                        {"name": "scratch", "emptyDir": {}},
+                        {"name": "cfg", "configMap": {"name": "app"}},
+                    ],
+                    "containers": [{"name": "c", "image": "busybox", "resources": {}}],
+                },
+                "status": {},
+            },
+            id="pod-volume-source-inlined",
+        ),
     ],
 )
 def test_typed_client_bodies_decode_to_the_json_kubectl_would_send(

@@ -459,6 +459,38 @@ def test_event_row_has_wide_cells_in_the_apiserver_order():
             id="default-storageclass",
         ),
         pytest.param(
+            "CronJob",
+            {
+                "metadata": meta("tick"),
+                "spec": {
+                    "schedule": "*/1 * * * *",
+                    "suspend": False,
+                    "jobTemplate": {
+                        "spec": {
+                            "template": {
+                                "spec": {
+                                    "containers": [{"name": "tick", "image": "busybox"}]
+                                }
+                            }
+                        }
+                    },
+                },
+            },
+            [
+                "tick",
+                "*/1 * * * *",
+                "<none>",
+                "False",
+                0,
+                "<none>",
+                "60m",
+                "tick",
+                "busybox",
+                "<none>",
+            ],
+            id="cronjob-suspend-prints-like-printBoolPtr",
+        ),
+        pytest.param(
             "HorizontalPodAutoscaler",
             {
                 "metadata": meta("web"),

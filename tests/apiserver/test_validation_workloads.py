@@ -154,6 +154,28 @@ def test_defaulted_apps_workloads_are_valid(kind):
     assert validation.validate(_workload(kind)) == []
 
 
+def test_statefulset_containers_may_mount_their_volume_claim_templates():
+    """A mount naming a volumeClaimTemplate is valid: each pod gets that claim."""
+    sts = _workload("StatefulSet", serviceName="web")
+    sts["spec"]["template"]["spec"]["containers"][0]["volumeMounts"] = [
+        {"name": "www", "mountPath": "/usr/share/nginx/html"}
+    ]
+    sts["spec"]["volumeClaimTemplates"] = [
+        {
+            "metadata": {"name": "www"},
+            "spec": {
+                "accessModes": ["ReadWriteOnce"],
+                "resources": {"requests": {"storage": "1Gi"}},
+            },
+        }
+    ]
+    assert validation.validate(sts) == []
+    sts["spec"]["template"]["spec"]["containers"][0]["volumeMounts"][0]["name"] = "x"
+    assert [c.field for c in validation.validate(sts)] == [
+        "spec.template.spec.containers[0].volumeMounts[0].name"
+    ]
+
+
 def test_statefulset_update_of_other_fields_is_forbidden():
     """Only replicas, template, updateStrategy and a few more may change."""
     old = _workload("StatefulSet", serviceName="db")

@@ -64,6 +64,26 @@ def test_dry_run_create_stores_nothing(kube):
     assert kube.post(f"{CM}?dryRun=Some", configmap("dry")).status_code == 400
 
 
+def test_a_dry_run_patch_is_validated_and_defaulted_but_not_stored(kube):
+    """As `kubectl diff` and `apply --dry-run=server` see it: the main resource's
+    status stays, an invalid change is refused, nothing is written."""
+    kube.post(DEPLOYMENTS, deployment("dry", replicas=1))
+    before = kube.get(f"{DEPLOYMENTS}/dry").json()
+    merge = "application/merge-patch+json"
+    seen = kube.patch(
+        f"{DEPLOYMENTS}/dry?dryRun=All",
+        {"spec": {"replicas": 3}, "status": {"replicas": 7}},
+        merge,
+    ).json()
+    assert (seen["spec"]["replicas"], seen["metadata"]["generation"]) == (3, 2)
+    assert seen["status"] == before.get("status", {})
+    refused = kube.patch(
+        f"{DEPLOYMENTS}/dry?dryRun=All", {"spec": {"replicas": -1}}, merge
+    )
+    assert refused.status_code == 422
+    assert kube.get(f"{DEPLOYMENTS}/dry").json() == before
+
+
 def test_typed_clients_protobuf_body_is_decoded(kube):
     raw_cm = (
         b"\n\x05\n\x03pb1"  # metadata.name

@@ -40,6 +40,10 @@ PRINTERS: dict[str, Printer] = {
     "NetworkPolicy": (platform.NETWORKPOLICY_COLUMNS, platform.networkpolicy_cells),
     "StorageClass": (platform.STORAGECLASS_COLUMNS, platform.storageclass_cells),
     "Lease": (platform.LEASE_COLUMNS, platform.lease_cells),
+    "ComponentStatus": (
+        platform.COMPONENT_STATUS_COLUMNS,
+        platform.component_status_cells,
+    ),
     "PriorityClass": (platform.PRIORITYCLASS_COLUMNS, platform.priorityclass_cells),
     "RoleBinding": (platform.ROLEBINDING_COLUMNS, platform.binding_cells),
     "ClusterRoleBinding": (platform.CLUSTERROLEBINDING_COLUMNS, platform.binding_cells),

@@ -1,4 +1,5 @@
-"""Tables of networking, storage classes, scheduling, coordination and RBAC kinds."""
+"""Tables of networking, storage classes, scheduling, coordination and RBAC kinds,
+and of the API server's own ComponentStatuses."""
 
 from __future__ import annotations
 
@@ -229,3 +230,25 @@ DEFAULT_COLUMNS = [NAME_COL, col("Created At", AGE_DOC, "date")]
 def default_cells(obj: dict, now: float) -> list:
     """Kinds without a printer (Role, LimitRange...): NAME and CREATED AT."""
     return [_name(obj), obj["metadata"].get("creationTimestamp")]
+
+
+COMPONENT_STATUS_COLUMNS = [
+    NAME_COL,
+    col("Status", "Status of the component conditions"),
+    col("Message", "Message of the component conditions"),
+    col("Error", "Error of the component conditions"),
+]
+
+
+def component_status_cells(obj: dict, now: float) -> list:
+    """One ComponentStatus row: its Healthy condition, Unknown without one."""
+    for condition in obj.get("conditions") or []:
+        if condition.get("type") == "Healthy":
+            status = "Healthy" if condition.get("status") == "True" else "Unhealthy"
+            return [
+                _name(obj),
+                status,
+                condition.get("message", ""),
+                condition.get("error", ""),
+            ]
+    return [_name(obj), "Unknown", "", ""]

@@ -266,6 +266,13 @@ CRONJOB_COLUMNS = [
 ]
 
 
+def _bool_ptr(value) -> str:
+    """The printers' printBoolPtr: True, False or <unset>."""
+    if value is None:
+        return "<unset>"
+    return "True" if value else "False"
+
+
 def cronjob_cells(obj: dict, now: float) -> list:
     """One CronJob row."""
     spec, status = obj.get("spec") or {}, obj.get("status") or {}
@@ -276,7 +283,7 @@ def cronjob_cells(obj: dict, now: float) -> list:
         _name(obj),
         spec.get("schedule", ""),
         spec.get("timeZone") or NONE,
-        bool(spec.get("suspend", False)),
+        _bool_ptr(spec.get("suspend")),
         len(status.get("active") or []),
         since(last, now) if last else NONE,
         age(obj, now),

@@ -192,6 +192,27 @@ def validate_replicaset(obj: dict, old: dict | None = None) -> list[Cause]:
     return causes
 
 
+def _with_claim_volumes(spec: dict) -> dict:
+    """The spec with each volumeClaimTemplate as a pod volume, as the controller adds
+    it to every pod, so mounts of a claim template are not "Not found" volumes."""
+    template = spec.get("template")
+    claims = [
+        (c.get("metadata") or {}).get("name")
+        for c in spec.get("volumeClaimTemplates") or []
+    ]
+    if not isinstance(template, dict) or not any(claims):
+        return spec
+    tspec = dict(template.get("spec") or {})
+    volumes = list(tspec.get("volumes") or [])
+    declared = {v.get("name") for v in volumes if isinstance(v, dict)}
+    volumes += [
+        {"name": name, "persistentVolumeClaim": {"claimName": name}}
+        for name in claims
+        if name and name not in declared
+    ]
+    return {**spec, "template": {**template, "spec": {**tspec, "volumes": volumes}}}
+
+
 def validate_statefulset(obj: dict, old: dict | None = None) -> list[Cause]:
     """ValidateStatefulSet; on update only the mutable spec fields may change."""
     spec = obj.get("spec") or {}
@@ -217,7 +238,9 @@ def validate_statefulset(obj: dict, old: dict | None = None) -> list[Cause]:
     causes += f.nonnegative("spec.replicas", spec.get("replicas", 0))
     causes += f.nonnegative("spec.minReadySeconds", spec.get("minReadySeconds", 0))
     causes += _selector(spec, "spec.selector", "statefulset")
-    causes += _template_for_selector(spec, "spec.template", "StatefulSet")
+    causes += _template_for_selector(
+        _with_claim_volumes(spec), "spec.template", "StatefulSet"
+    )
     if old:
         mutable = (
             "replicas",
