@@ -98,7 +98,16 @@ KINDS: tuple[Kind, ...] = (
         True,
         ("po",),
         _WORKLOAD,
-        ("status", "binding", "eviction", "log", "exec", "ephemeralcontainers"),
+        (
+            "status",
+            "binding",
+            "eviction",
+            "log",
+            "exec",
+            "attach",
+            "portforward",
+            "ephemeralcontainers",
+        ),
     ),
     _k(
         "Service",

@@ -3,10 +3,12 @@
 from django.contrib import admin
 from django.urls import include, path
 
-from playground.health import healthz
+from playground.health import probe
 
 urlpatterns = [
-    path("healthz", healthz, name="healthz"),
+    path("healthz", probe, {"which": "healthz"}, name="healthz"),
+    path("livez", probe, {"which": "livez"}),
+    path("readyz", probe, {"which": "readyz"}),
     path("admin/", admin.site.urls),
     path("i18n/", include("django.conf.urls.i18n")),
     path("", include("playground.courses.urls")),

@@ -1,4 +1,6 @@
-"""`/healthz`: is every dependency of the lab reachable? 200 if so, 503 if not."""
+"""`/healthz`: is every dependency of the lab reachable? 200 if so, 503 if not.
+
+Also `/livez` and `/readyz`, which answer for a cluster when kubectl asks."""
 
 from __future__ import annotations
 
@@ -8,9 +10,11 @@ from asgiref.sync import async_to_sync
 from channels.layers import get_channel_layer
 from django.conf import settings
 from django.db import connection
-from django.http import JsonResponse
+from django.http import HttpResponse, JsonResponse
 from django.views.decorators.cache import never_cache
 
+from cluster.k8sapi import auth, views_meta
+from cluster.models import Cluster
 from config import celery_app
 from config.embedded_redis import is_up
 
@@ -71,3 +75,18 @@ def healthz(request):
         {"status": "ok" if healthy else "unavailable", "checks": checks},
         status=200 if healthy else 503,
     )
+
+
+@never_cache
+def probe(request, which: str):
+    """`/livez`, `/readyz`, `/healthz` at the root. kubectl's `get --raw /readyz` comes
+    here (a raw path replaces the server's prefix) with its token, and the token's
+    cluster answers as kube-apiserver does. Without one the site answers for itself:
+    alive while it serves, ready while its dependencies answer."""
+    cluster_id = auth.cluster_id_of(auth.bearer_token(request))
+    slug = Cluster.objects.filter(pk=cluster_id).values_list("slug", flat=True)
+    if cluster_id is not None and slug:
+        return views_meta.health_check(request, cluster=slug[0], which=which)
+    if which == "livez":
+        return HttpResponse("ok", content_type="text/plain; charset=utf-8")
+    return healthz(request)

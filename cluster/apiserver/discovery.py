@@ -39,6 +39,10 @@ _SUBRESOURCES: dict[tuple[str, str], Subresource] = {
     ("Pod", "eviction"): _sub("eviction", "Eviction", ["create"], "policy"),
     ("Pod", "log"): _sub("log", "Pod", ["get"]),
     ("Pod", "exec"): _sub("exec", "PodExecOptions", ["create", "get"]),
+    ("Pod", "attach"): _sub("attach", "PodAttachOptions", ["create", "get"]),
+    ("Pod", "portforward"): _sub(
+        "portforward", "PodPortForwardOptions", ["create", "get"]
+    ),
     ("Pod", "ephemeralcontainers"): _sub("ephemeralcontainers", "Pod", STATUS_VERBS),
     ("Node", "proxy"): _sub(
         "proxy", "NodeProxyOptions", ["create", "delete", "get", "patch", "update"]

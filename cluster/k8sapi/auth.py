@@ -67,6 +67,13 @@ def user_for_token(token: str):
     return user
 
 
+def cluster_id_of(token: str) -> int | None:
+    """The id of the cluster a valid token was issued for, or None."""
+    if not token or user_for_token(token) is None:
+        return None
+    return int(token.split(".")[1])
+
+
 def bearer_token(request) -> str:
     """The token of the request's `Authorization: Bearer` header, or ""."""
     scheme, _, token = request.headers.get("Authorization", "").partition(" ")

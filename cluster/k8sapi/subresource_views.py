@@ -1,4 +1,5 @@
-"""Subresources: status, scale, binding, eviction, log and exec.
+"""Subresources: status, scale, binding, eviction, log and exec (portforward and
+attach are refused with what to use instead).
 
 `status` and `scale` reuse the object verbs with their own write rules; `binding` and
 `eviction` are POSTs handled by `cluster.apiserver.subresources`; `log` answers
@@ -18,6 +19,18 @@ EXEC_NEEDS_WEBSOCKET = (
     "Upgrade request required: exec is served over WebSocket "
     "(v5.channel.k8s.io) only; SPDY is not supported by this server"
 )
+# Streams this simulator does not carry, and what a student can use instead.
+NOT_SIMULATED = {
+    "portforward": (
+        "port-forward is not simulated by this server: reach the pod with "
+        "`kubectl exec <pod> -- curl localhost:<port>`, or a Service with Send traffic "
+        "on the cluster page"
+    ),
+    "attach": (
+        "attach is not simulated by this server: use `kubectl exec -it <pod> -- sh` "
+        "or `kubectl logs -f <pod>`"
+    ),
+}
 
 
 def handle(request, ctx: RequestContext, target: Target):
@@ -110,6 +123,11 @@ def exec_(request, ctx: RequestContext, target: Target):
     raise errors.bad_request(EXEC_NEEDS_WEBSOCKET)
 
 
+def not_simulated(request, ctx: RequestContext, target: Target):
+    ctx.api.get(target.kind, target.namespace, target.name)  # 404 before 400
+    raise errors.bad_request(NOT_SIMULATED[target.subresource])
+
+
 def log(request, ctx: RequestContext, target: Target):
     if request.method != "GET":
         raise _not_allowed(request)
@@ -134,4 +152,6 @@ _HANDLERS = {
     "eviction": eviction,
     "exec": exec_,
     "log": log,
+    "portforward": not_simulated,
+    "attach": not_simulated,
 }

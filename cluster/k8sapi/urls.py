@@ -7,6 +7,7 @@ from cluster.k8sapi import views_meta, views_resources
 
 urlpatterns = [
     re_path(r"^version/?$", views_meta.version),
+    re_path(r"^(?P<which>livez|readyz|healthz)/?$", views_meta.health_check),
     re_path(r"^api/?$", views_meta.core_discovery),
     re_path(r"^api/v1/?$", views_meta.resource_list),
     path("api/v1/<path:rest>", views_resources.core_resource),

@@ -8,7 +8,9 @@ from __future__ import annotations
 
 from django.http import HttpResponse
 
+from cluster import access
 from cluster.apiserver import discovery, openapi
+from cluster.k8sapi import health
 from cluster.k8sapi.context import endpoint, public_endpoint
 from cluster.k8sapi.responses import dumps, not_found_path, object_response
 
@@ -32,6 +34,17 @@ def version(request, cluster):
     response = object_response(VERSION)
     response.headers["Cache-Control"] = NO_CACHE
     return response
+
+
+@public_endpoint
+def health_check(request, cluster, which: str):
+    """`/livez`, `/readyz`, `/healthz`: anyone may ask, as anonymous users may."""
+    return health.answer(
+        which,
+        access.control_plane(cluster),
+        "verbose" in request.GET,
+        request.GET.getlist("exclude"),
+    )
 
 
 def _wants_aggregated(request) -> bool:

@@ -150,6 +150,9 @@ def test_pods_run_and_answer_logs_exec_and_top(kubectl):
     failed = kubectl("exec", "deploy/busy", "--", "ls", "/nope", check=False)
     assert failed.returncode == 2
     assert re.search(r"^NAME +CPU\(cores\)", kubectl("top", "nodes").stdout)
+    forward = kubectl("port-forward", "deploy/busy", "18080:80", check=False)
+    assert forward.returncode == 1
+    assert "port-forward is not simulated" in forward.stderr
 
 
 def test_auth_answers(kubectl):
@@ -171,3 +174,10 @@ def test_another_students_cluster_is_forbidden(kubectl, lab):
     done = kubectl("get", "pods", check=False, env_=live.kubectl_env(lab, path))
     assert done.returncode == 1
     assert "Error from server (Forbidden)" in done.stderr
+
+
+def test_raw_health_endpoints_answer_for_the_token_cluster(kubectl):
+    # A raw path replaces the kubeconfig's /k8s/clusters/<slug> prefix: the root answers.
+    assert kubectl("get", "--raw", "/readyz").stdout.strip() == "ok"
+    verbose = kubectl("get", "--raw", "/livez?verbose").stdout
+    assert "[+]etcd ok" in verbose and "livez check passed" in verbose

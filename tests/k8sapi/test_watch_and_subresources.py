@@ -201,6 +201,28 @@ def test_exec_over_plain_http_gets_a_clear_status(kube, lab):
     assert "WebSocket" in response.json()["message"]
 
 
+@pytest.mark.parametrize(
+    ("subresource", "hint"),
+    [("portforward", "kubectl exec"), ("attach", "kubectl exec -it")],
+)
+def test_streams_that_are_not_simulated_say_what_to_use(kube, lab, subresource, hint):
+    path = f"/api/v1/namespaces/default/pods/web/{subresource}"
+    assert kube.post(path, "").json()["reason"] == "NotFound"  # no such pod yet
+    api_for(lab).create(
+        {
+            "apiVersion": "v1",
+            "kind": "Pod",
+            "metadata": {"name": "web", "namespace": "default"},
+            "spec": {"containers": [{"name": "c", "image": "nginx"}]},
+        }
+    )
+    response = kube.post(path, "")
+    assert response.status_code == 400
+    assert response.json()["reason"] == "BadRequest"
+    assert "not simulated" in response.json()["message"]
+    assert hint in response.json()["message"]
+
+
 def test_logs_of_a_pod_that_is_not_running_explain_why(kube, lab):
     api_for(lab).create(
         {
