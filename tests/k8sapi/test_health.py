@@ -23,7 +23,12 @@ def test_a_healthy_plane_answers_ok(which):
 
 def test_verbose_lists_every_check_and_passes():
     lines = health.answer("readyz", UP, verbose=True).content.decode().splitlines()
-    assert lines[:4] == ["[+]ping ok", "[+]log ok", "[+]etcd ok", "[+]etcd-readiness ok"]
+    assert lines[:4] == [
+        "[+]ping ok",
+        "[+]log ok",
+        "[+]etcd ok",
+        "[+]etcd-readiness ok",
+    ]
     assert lines[-1] == "readyz check passed"
     livez = health.answer("livez", UP, verbose=True).content.decode()
     assert "etcd-readiness" not in livez and livez.endswith("livez check passed\n")
