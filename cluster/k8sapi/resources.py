@@ -6,6 +6,9 @@ Lists come back as `<Kind>List` (kubectl drops items of a plain `List`), as a Ta
 
 from __future__ import annotations
 
+import random
+import time
+
 from cluster.apiserver import apply, decode, errors, patch, tables
 from cluster.k8sapi import bodies, negotiation, watch
 from cluster.k8sapi.context import RequestContext
@@ -150,11 +153,31 @@ def create(request, ctx: RequestContext, target: Target):
     obj = apply.record_update(
         None, obj, field_manager(request), target.kind.api_version, ctx.api.now
     )
-    created = ctx.api.create(
-        obj, target.namespace, target.kind, dry_run=bodies.dry_run(request)
+    created = _create_waiting_for_default_account(
+        lambda: ctx.api.create(
+            obj, target.namespace, target.kind, dry_run=bodies.dry_run(request)
+        )
     )
     ctx.api.warnings.extend(warnings)
     return respond(request, ctx, target, created, status=201)
+
+
+# The ServiceAccount admission plugin looks a missing `default` account up 10 times,
+# 100-200 ms apart: a namespace's account is made by a controller just after it, and
+# `kubectl create ns x && kubectl run -n x ...` must not lose that race.
+_DEFAULT_ACCOUNT_ATTEMPTS = 10
+_DEFAULT_ACCOUNT_MISSING = 'serviceaccount "default" not found'
+
+
+def _create_waiting_for_default_account(create):
+    for attempt in range(_DEFAULT_ACCOUNT_ATTEMPTS):
+        try:
+            return create()
+        except errors.ApiError as exc:
+            last = attempt == _DEFAULT_ACCOUNT_ATTEMPTS - 1
+            if last or _DEFAULT_ACCOUNT_MISSING not in exc.message:
+                raise
+        time.sleep(random.uniform(0.1, 0.2))
 
 
 def update(request, ctx: RequestContext, target: Target, subresource: str = ""):

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import json
+import time
 
 import pytest
 
-from cluster.apiserver import protobuf
+from cluster.access import api_for
+from cluster.apiserver import errors, protobuf
 
 from .conftest import TABLE_ACCEPT
 
@@ -311,3 +313,66 @@ def test_delete_collection_removes_only_the_selected(kube):
     ]
     left = kube.get(f"{CM}?labelSelector=tier").json()["items"]
     assert [i["metadata"]["name"] for i in left] == ["y1"]
+
+
+def test_a_pod_create_waits_for_the_default_account_of_a_new_namespace():
+    """As the ServiceAccount plugin does: a few lookups 100-200 ms apart."""
+    from cluster.k8sapi.resources import _create_waiting_for_default_account
+
+    missing = errors.forbidden(
+        "pods",
+        "web",
+        'error looking up service account new/default: serviceaccount "default" '
+        "not found",
+    )
+    answers = iter([missing, missing, {"created": True}])
+
+    def create():
+        answer = next(answers)
+        if isinstance(answer, errors.ApiError):
+            raise answer
+        return answer
+
+    started = time.monotonic()
+    assert _create_waiting_for_default_account(create) == {"created": True}
+    assert 0.2 <= time.monotonic() - started < 1.0
+
+
+def test_other_refusals_and_named_accounts_are_not_retried():
+    from cluster.k8sapi.resources import _create_waiting_for_default_account
+
+    calls = []
+
+    def create():
+        calls.append(1)
+        raise errors.forbidden(
+            "pods",
+            "web",
+            'error looking up service account new/robot: serviceaccount "robot" '
+            "not found",
+        )
+
+    with pytest.raises(errors.ApiError):
+        _create_waiting_for_default_account(create)
+    assert len(calls) == 1
+
+
+def test_a_namespace_that_never_gets_its_account_is_refused_after_the_lookups(
+    kube, lab
+):
+    api_for(lab).create(
+        {"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": "lonely"}}
+    )
+    started = time.monotonic()
+    response = kube.post(
+        "/api/v1/namespaces/lonely/pods",
+        {
+            "apiVersion": "v1",
+            "kind": "Pod",
+            "metadata": {"name": "web"},
+            "spec": {"containers": [{"name": "c", "image": "nginx"}]},
+        },
+    )
+    assert response.status_code == 403
+    assert 'serviceaccount "default" not found' in response.json()["message"]
+    assert time.monotonic() - started >= 0.9  # nine waits of 100-200 ms
