@@ -11,6 +11,8 @@ from __future__ import annotations
 import copy
 import json
 
+from cluster.apiserver.tables.workloads import METRIC_SOURCE_FIELD
+
 METRICS = "autoscaling.alpha.kubernetes.io/metrics"
 CURRENT_METRICS = "autoscaling.alpha.kubernetes.io/current-metrics"
 CONDITIONS = "autoscaling.alpha.kubernetes.io/conditions"
@@ -144,13 +146,7 @@ def _spec_to_v2(metric: dict) -> dict:
 
 def _status_to_v1(metric: dict) -> dict:
     kind = metric.get("type", "")
-    key = {
-        "Resource": "resource",
-        "ContainerResource": "containerResource",
-        "Pods": "pods",
-        "Object": "object",
-        "External": "external",
-    }.get(kind)
+    key = METRIC_SOURCE_FIELD.get(kind)
     src = (metric.get(key) or {}) if key else {}
     current = src.get("current") or {}
     if kind in ("Resource", "ContainerResource"):

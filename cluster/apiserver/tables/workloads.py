@@ -325,16 +325,20 @@ HPA_COLUMNS = [
 ]
 
 
+# autoscaling/v2: a metric's `type` names the field holding its source.
+METRIC_SOURCE_FIELD = {
+    "Resource": "resource",
+    "ContainerResource": "containerResource",
+    "Pods": "pods",
+    "Object": "object",
+    "External": "external",
+}
+
+
 def _metric_target(spec: dict, current: dict | None) -> str:
     """One HPA target, like `cpu: 40%/50%` or `<unknown>/100m`."""
     kind = spec.get("type", "")
-    key = {
-        "Resource": "resource",
-        "ContainerResource": "containerResource",
-        "Pods": "pods",
-        "Object": "object",
-        "External": "external",
-    }.get(kind)
+    key = METRIC_SOURCE_FIELD.get(kind)
     if key is None:
         return "<unknown type>"
     source, now_ = spec.get(key) or {}, (current or {}).get(key)
