@@ -126,12 +126,28 @@ def next_time(schedule, after: float) -> float | None:
 
 
 def most_recent(schedule, earliest: float, now: float) -> tuple[float | None, int]:
-    """The latest scheduled time in (earliest, now] and how many were missed."""
-    last, count, t = None, 0, next_time(schedule, earliest)
-    while t is not None and t <= now and count <= 100:
-        last, count = t, count + 1
-        t = next_time(schedule, t)
-    return last, count
+    """The latest scheduled time in (earliest, now] and how many were missed.
+
+    As mostRecentScheduleTime: the count is the gap over the first interval, an
+    estimate that only needs to tell "more than 100"; the time itself is exact.
+    """
+    first = next_time(schedule, earliest)
+    if first is None or first > now:
+        return None, 0
+    second = next_time(schedule, first)
+    if second is None or second > now:
+        return first, 1
+    interval = round(second - first)
+    missed = int(now - first) // interval + 1
+    last = None
+    # Jump close to now; an uneven schedule may jump too far, then walk from first.
+    for start in (first + (missed - 2) * interval, earliest):
+        t = next_time(schedule, start)
+        while t is not None and t <= now:
+            last, t = t, next_time(schedule, t)
+        if last is not None:
+            return last, missed
+    return first, missed
 
 
 def job_name(cj: dict, scheduled: float) -> str:

@@ -39,13 +39,34 @@ def usage(metric: dict, resource: str) -> int:
     return total
 
 
-def request(pod: dict, resource: str) -> int | None:
-    """The pod's summed container requests of `resource`; None if one has none."""
+class MetricsUnavailable(Exception):
+    """No replica count can come from this metric; the message says why, in the
+    replica calculator's words."""
+
+
+NO_METRICS = "unable to get metrics for resource {resource}: no metrics returned from resource metrics API"  # fmt: skip
+NO_PODS = "no pods returned by selector while calculating replica count"
+NO_READY_METRICS = "did not receive metrics for targeted pods (pods might be unready)"
+MISSING_REQUEST = "missing request for {resource} in container {container} of Pod {pod}"
+
+
+def _request(pod: dict, resource: str) -> int:
+    """calculatePodRequests for one pod (regular and sidecar containers)."""
+    spec = pod.get("spec") or {}
+    containers = list(spec.get("containers") or []) + [
+        c
+        for c in spec.get("initContainers") or []
+        if c.get("restartPolicy") == "Always"
+    ]
     total = 0
-    for c in pod["spec"].get("containers") or []:
+    for c in containers:
         value = ((c.get("resources") or {}).get("requests") or {}).get(resource)
         if value is None:
-            return None
+            raise MetricsUnavailable(
+                MISSING_REQUEST.format(
+                    resource=resource, container=c.get("name"), pod=P.name(pod)
+                )
+            )
         total += _amount(value, resource)
     return total
 
@@ -110,21 +131,23 @@ def recommend(
     target: int,
     current: int,
     now: float,
-) -> tuple[int, int, int] | None:
-    """GetResourceReplicas: (replicas, utilization %, average use), or None when the
-    pods lack requests or no ready pod has a sample."""
-    requests = {}
-    for pod in pods:
-        asked = request(pod, resource)
-        if asked is None:
-            return None
-        requests[P.name(pod)] = asked
+) -> tuple[int, int, int]:
+    """GetResourceReplicas: (replicas, utilization %, average use); raises
+    MetricsUnavailable when there are no samples, no pods, no ready pod's sample or a
+    container without a request."""
+    if not metrics:
+        raise MetricsUnavailable(NO_METRICS.format(resource=resource))
+    if not pods:
+        raise MetricsUnavailable(NO_PODS)
     samples = {P.name(m): m for m in metrics}
     ready, unready, missing = group_pods(pods, samples, resource, now)
+    if not ready:
+        raise MetricsUnavailable(NO_READY_METRICS)
+    requests = {P.name(pod): _request(pod, resource) for pod in pods}
     used = {name: usage(samples[name], resource) for name in ready}
-    first = _ratio(used, requests, target) if used else None
+    first = _ratio(used, requests, target)
     if first is None:
-        return None
+        raise MetricsUnavailable("no metrics returned matched known pods")
     ratio, utilization, average = first
     scale_up_with_unready = bool(unready) and ratio > 1
     if not scale_up_with_unready and not missing:

@@ -10,8 +10,8 @@ from __future__ import annotations
 
 import random
 
-from cluster.actions import Action, Delete, RecordEvent, UpdateStatus
-from cluster.controllers.replicaset import create_pods, new_pod_names
+from cluster.actions import Action, RecordEvent, UpdateStatus
+from cluster.controllers.replicaset import create_pods, delete_pods, new_pod_names
 from cluster.objects import pods as P
 from cluster.simtime import parse_rfc3339, rfc3339
 
@@ -29,8 +29,15 @@ DEADLINE_EXCEEDED = (
     "Job was active longer than specified deadline",
 )
 COMPLETED_EVENT = ("Completed", "Job completed")
+JOB_SUSPENDED = ("JobSuspended", "Job suspended")
+JOB_RESUMED = ("JobResumed", "Job resumed")
+SUSPENDED = ("Suspended", "Job suspended")
+RESUMED = ("Resumed", "Job resumed")
 BACKOFF_BASE, BACKOFF_MAX = 10, 360
 JOB_NAME_LABELS = ("batch.kubernetes.io/job-name", "job-name")
+# Indexed mode: each pod's index, as an annotation and a label, and in its env.
+INDEX_KEY = "batch.kubernetes.io/job-completion-index"
+INDEX_ENV = "JOB_COMPLETION_INDEX"
 UID_LABELS = ("batch.kubernetes.io/controller-uid", "controller-uid")
 
 
@@ -89,6 +96,106 @@ def _template(job: dict) -> dict:
     }
 
 
+def _indexed(job: dict) -> bool:
+    return job["spec"].get("completionMode") == "Indexed"
+
+
+def pod_index(pod: dict) -> int | None:
+    """An Indexed Job pod's completion index, from its annotation."""
+    value = P.annotations(pod).get(INDEX_KEY, "")
+    return int(value) if value.isdigit() else None
+
+
+def format_indexes(indexes: set[int]) -> str:
+    """status.completedIndexes: sorted runs, `0-2,4`."""
+    runs: list[list[int]] = []
+    for i in sorted(indexes):
+        if runs and runs[-1][1] == i - 1:
+            runs[-1][1] = i
+        else:
+            runs.append([i, i])
+    return ",".join(f"{a}" if a == b else f"{a}-{b}" for a, b in runs)
+
+
+def parse_indexes(text: str | None) -> set[int]:
+    """The indexes a completedIndexes string lists."""
+    out: set[int] = set()
+    for part in (text or "").split(","):
+        if "-" in part:
+            a, b = part.split("-", 1)
+            out.update(range(int(a), int(b) + 1))
+        elif part.strip().isdigit():
+            out.add(int(part))
+    return out
+
+
+def _indexed_template(job: dict, template: dict, index: int) -> dict:
+    """The pod template for one index: annotation, label, hostname `<job>-<i>` and
+    the JOB_COMPLETION_INDEX variable in every container."""
+    meta = template.get("metadata") or {}
+    spec = dict(template.get("spec") or {})
+    env = {
+        "name": INDEX_ENV,
+        "valueFrom": {
+            "fieldRef": {"fieldPath": f"metadata.annotations['{INDEX_KEY}']"}
+        },
+    }
+    for key in ("initContainers", "containers"):
+        if spec.get(key):
+            spec[key] = [{**c, "env": [*(c.get("env") or []), env]} for c in spec[key]]
+    spec["hostname"] = f"{P.name(job)}-{index}"
+    return {
+        **template,
+        "metadata": {
+            **meta,
+            "labels": {**(meta.get("labels") or {}), INDEX_KEY: str(index)},
+            "annotations": {**(meta.get("annotations") or {}), INDEX_KEY: str(index)},
+        },
+        "spec": spec,
+    }
+
+
+def _create_indexed(
+    job: dict, indexes: list[int], taken: set[str], rng: random.Random
+) -> list[Action]:
+    """One pod per index, named `<job>-<index>-xxxxx`, in slow-start batches."""
+    actions: list[Action] = []
+    template = _template(job)
+    for n, index in enumerate(indexes):
+        (name,) = new_pod_names(f"{P.name(job)}-{index}", 1, taken, rng)
+        taken.add(name)
+        created = create_pods(
+            job, _indexed_template(job, template, index), [name], COMPONENT
+        )
+        created[0].batch = (n + 1).bit_length()
+        actions += created
+    return actions
+
+
+def _suspension(
+    conditions: list[dict], suspended: bool, now: float
+) -> tuple[list[dict], tuple[str, str] | None]:
+    """ensureJobConditionStatus for Suspended: True while spec.suspend is set, False
+    once resumed (never added as False); the event to record when it changes."""
+    status, pair, event = (
+        ("True", JOB_SUSPENDED, SUSPENDED)
+        if suspended
+        else ("False", JOB_RESUMED, RESUMED)
+    )
+    for k, c in enumerate(conditions):
+        if c["type"] != "Suspended":
+            continue
+        if (c["status"], c.get("reason"), c.get("message")) == (status, *pair):
+            return conditions, None
+        changed = {**c, "status": status, "reason": pair[0], "message": pair[1]}
+        changed["lastTransitionTime"] = rfc3339(now)
+        return [*conditions[:k], changed, *conditions[k + 1 :]], event
+    if not suspended:
+        return conditions, None
+    cond = {**_cond("Suspended", pair, now), "status": status}
+    return [*conditions, cond], event
+
+
 def reconcile(
     job: dict, pods: list[dict], now: float, rng: random.Random
 ) -> list[Action]:
@@ -109,6 +216,16 @@ def reconcile(
     succeeded = max(
         old.get("succeeded", 0), sum(1 for p in owned if P.phase(p) == P.SUCCEEDED)
     )
+    done: set[int] = set()
+    if _indexed(job):
+        # Each index counts once, however many of its pods succeeded.
+        done = parse_indexes(old.get("completedIndexes")) | {
+            i
+            for p in owned
+            if P.phase(p) == P.SUCCEEDED and (i := pod_index(p)) is not None
+        }
+        done = {i for i in done if i < (job["spec"].get("completions") or 0)}
+        succeeded = len(done)
     failed = max(old.get("failed", 0), sum(1 for p in owned if P.phase(p) == P.FAILED))
     spec = job["spec"]
     completions = spec.get("completions")
@@ -116,6 +233,10 @@ def reconcile(
     conditions = list(old.get("conditions") or [])
     actions: list[Action] = []
     start_time = old.get("startTime") or (None if spec.get("suspend") else rfc3339(now))
+    conditions, suspension = _suspension(conditions, bool(spec.get("suspend")), now)
+    if suspension == RESUMED:
+        # activeDeadlineSeconds counts the time the Job is continuously active.
+        start_time = rfc3339(now)
     target = None
     if _has(old, "FailureTarget"):
         target = next(c for c in conditions if c["type"] == "FailureTarget")
@@ -126,6 +247,7 @@ def reconcile(
     elif (
         spec.get("activeDeadlineSeconds")
         and start_time
+        and not spec.get("suspend")  # a suspended Job's deadline does not run
         and (parse_rfc3339(start_time) + spec["activeDeadlineSeconds"] <= now)
     ):
         target = _cond("FailureTarget", DEADLINE_EXCEEDED, now)
@@ -137,7 +259,7 @@ def reconcile(
         conditions.append(target)
     if target is not None:
         # Lingering pods are removed once the outcome is decided.
-        actions += [Delete(P.ref(p), uid=P.uid(p)) for p in active]
+        actions += delete_pods(job, active, COMPONENT)
         terminating += active
         active = []
     elif not spec.get("suspend"):
@@ -149,12 +271,18 @@ def reconcile(
         until = backoff_until(job, owned)
         if wanted > len(active) and (until is None or until <= now):
             taken = {P.name(p) for p in pods}
-            names = new_pod_names(
-                P.name(job), min(wanted - len(active), 500), taken, rng
-            )
-            actions += create_pods(job, _template(job), names, COMPONENT)
+            count = min(wanted - len(active), 500)
+            if _indexed(job):
+                busy = done | {pod_index(p) for p in active}
+                free = [i for i in range(completions) if i not in busy]
+                actions += _create_indexed(job, free[:count], taken, rng)
+            else:
+                names = new_pod_names(P.name(job), count, taken, rng)
+                actions += create_pods(job, _template(job), names, COMPONENT)
     else:
-        actions += [Delete(P.ref(p), uid=P.uid(p)) for p in active]
+        actions += delete_pods(job, active, COMPONENT)
+    if suspension is not None:  # recorded after the pods it stopped or started
+        actions.append(RecordEvent(P.ref(job), "Normal", *suspension, COMPONENT))
     status: dict = {}
     if target is not None and not terminating:
         final = "Failed" if target["type"] == "FailureTarget" else "Complete"
@@ -182,6 +310,8 @@ def reconcile(
         status["active"] = len(active)
     if succeeded:
         status["succeeded"] = succeeded
+    if done:
+        status["completedIndexes"] = format_indexes(done)
     if failed:
         status["failed"] = failed
     status["terminating"] = len(terminating)
@@ -213,7 +343,11 @@ def next_wake(view: dict[str, list[dict]], now: float) -> float | None:
         if until is not None and until > now:
             wakes.append(until)
         start = parse_rfc3339((job.get("status") or {}).get("startTime"))
-        if start and job["spec"].get("activeDeadlineSeconds"):
+        if (
+            start
+            and job["spec"].get("activeDeadlineSeconds")
+            and not job["spec"].get("suspend")
+        ):
             deadline = start + job["spec"]["activeDeadlineSeconds"]
             if deadline > now:
                 wakes.append(deadline)

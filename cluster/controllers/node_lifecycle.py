@@ -6,15 +6,16 @@ conditions Unknown, taints it, and marks its pods not ready; the taint-eviction
 controller then deletes pods whose tolerations of the NoExecute taints run out.
 
 Simplifications: taints are added at once (no per-zone rate limiter or zone
-disruption states), and `Cancelling deletion` events are not emitted because the
-pure controller keeps no queue of scheduled evictions.
+disruption states). What it remembers between runs (`remembered`) is which nodes
+its monitor has seen and which pods had a deletion pending, for the events the
+real controllers emit from their caches.
 """
 
 from __future__ import annotations
 
 import random
 
-from cluster.actions import Action, Delete, Patch
+from cluster.actions import Action, Delete, Patch, RecordEvent, Ref
 from cluster.controllers.meta import event, objects, ref_of
 from cluster.objects import pods as podutil
 from cluster.simtime import parse_rfc3339, rfc3339
@@ -35,6 +36,10 @@ REASON_STATUS_UNKNOWN = "NodeStatusUnknown"
 MESSAGE_STATUS_UNKNOWN = "Kubelet stopped posting node status."
 REASON_NEVER_UPDATED = "NodeStatusNeverUpdated"
 MESSAGE_NEVER_UPDATED = "Kubelet never posted node status."
+REASON_REGISTERED_NODE = "RegisteredNode"
+MESSAGE_REGISTERED_NODE = "Node {node} event: Registered Node {node} in Controller"
+REASON_REMOVING_NODE = "RemovingNode"
+MESSAGE_REMOVING_NODE = "Node {node} event: Removing Node {node} from Controller"
 REASON_NODE_NOT_READY = "NodeNotReady"
 MESSAGE_POD_NODE_NOT_READY = "Node is not ready"
 REASON_TAINT_EVICTION = "TaintManagerEviction"
@@ -88,6 +93,81 @@ def sync(view: dict, now: float, rng: random.Random) -> list[Action]:
     for node in nodes:
         actions += evict_pods(node, pods_by_node.get(podutil.name(node), []), now)
     return actions
+
+
+def remembered(
+    view: dict, memory: dict | None, now: float
+) -> tuple[list[Action], dict]:
+    """What needs the last run's memory: RegisteredNode for each node the monitor sees
+    first since its process took the leader Lease (so again after every restart or
+    hand-over), RemovingNode for each node gone since, and `Cancelling deletion` for
+    each pod whose eviction was pending and no longer is. Returns the events and what
+    to remember for the next run."""
+    since = observing_since(view)
+    memory = memory or {}
+    fresh = memory.get("since") != since
+    known: dict[str, str] = {} if fresh else dict(memory.get("nodes") or {})
+    nodes = {podutil.name(n): n for n in objects(view, "Node")}
+    actions: list[Action] = []
+    for name in sorted(set(nodes) - set(known)):
+        actions.append(
+            event(
+                nodes[name],
+                "Normal",
+                REASON_REGISTERED_NODE,
+                MESSAGE_REGISTERED_NODE.format(node=name),
+                COMPONENT,
+                "Node",
+            )
+        )
+    for name in sorted(set(known) - set(nodes)):
+        actions.append(
+            RecordEvent(
+                Ref("Node", None, name, "v1", known[name]),
+                "Normal",
+                REASON_REMOVING_NODE,
+                MESSAGE_REMOVING_NODE.format(node=name),
+                COMPONENT,
+            )
+        )
+    pending = pending_evictions(view)
+    for uid, (namespace, name, due) in sorted(
+        (memory.get("evicting") or {}).items(), key=lambda kv: kv[1]
+    ):
+        if fresh or uid in pending:
+            continue
+        pod = next((p for p in objects(view, "Pod") if podutil.uid(p) == uid), None)
+        if (pod is None and due <= now) or (pod and podutil.is_terminating(pod)):
+            continue  # carried out: the pod was marked for deletion
+        actions.append(
+            RecordEvent(
+                Ref("Pod", namespace, name, "v1", uid),
+                "Normal",
+                REASON_TAINT_EVICTION,
+                f"Cancelling deletion of Pod {namespace}/{name}",
+                EVICTION_COMPONENT,
+            )
+        )
+    return actions, {
+        "since": since,
+        "nodes": {name: podutil.uid(n) for name, n in nodes.items()},
+        "evicting": pending,
+    }
+
+
+def pending_evictions(view: dict) -> dict[str, list]:
+    """The pods the taint-eviction controller has a deletion queued for, by uid:
+    namespace, name and when it is due; not yet marked for deletion."""
+    out: dict[str, list] = {}
+    nodes = {podutil.name(n): n for n in objects(view, "Node")}
+    for name, pods in _pods_by_node(view).items():
+        taints = _no_execute_taints(nodes.get(name) or {})
+        for pod in pods:
+            due = eviction_time(pod, taints)
+            if due is not None and not podutil.is_terminating(pod):
+                meta = [podutil.namespace(pod) or "", podutil.name(pod), due]
+                out[podutil.uid(pod)] = meta
+    return out
 
 
 def next_wake(view: dict, now: float) -> float | None:

@@ -20,6 +20,7 @@ CONTROLLER_MANAGER = (
     "cluster.controllers.serviceaccount",
     "cluster.controllers.namespace",
     "cluster.controllers.garbage_collector",
+    "cluster.controllers.podgc",
     "cluster.controllers.persistentvolume",
 )
 CLOUD_CONTROLLER_MANAGER = ("cluster.controllers.cloud",)
@@ -49,10 +50,14 @@ def _earliest(*times):
     return min(future) if future else None
 
 
-def run_controllers(modules, view: dict, now: float, rng, quiet=None, owner="") -> Step:
+def run_controllers(
+    modules, view: dict, now: float, rng, quiet=None, owner="", memory=None
+) -> Step:
     """Each controller's sync over the view; with `quiet` (a `QuietRuns`), a controller
     whose last run asked for nothing is skipped until what it read changes or, for one
-    carried over from the last tick, until its wake-up comes."""
+    carried over from the last tick, until its wake-up comes. A controller with a
+    `remembered(view, its memory, now)` also gets what it kept from its last run,
+    when the process has a `memory` to keep it in."""
     step = Step()
     for name in modules:
         key = (owner, name)
@@ -61,7 +66,13 @@ def run_controllers(modules, view: dict, now: float, rng, quiet=None, owner="") 
             continue
         module = _MODULES[name]
         seen = RecordingView(view)
-        actions = module.sync(seen, now, rng)
+        actions = []
+        recall = getattr(module, "remembered", None)
+        if recall is not None and memory is not None:
+            actions, kept = recall(seen, memory.get(name), now)
+            if kept != memory.get(name):
+                memory = step.memory = {**memory, name: kept}
+        actions += module.sync(seen, now, rng)
         step.actions += actions
         timed = getattr(module, "next_wake", None)
         wake = timed(seen, now) if timed is not None else None

@@ -271,6 +271,7 @@ def _run(component, view, now, rng, components, quiet) -> runners.Step:
                 rng,
                 quiet,
                 _run_key(component),
+                memory,
             )
         case "cloud-controller-manager":
             cloud_view = {

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from cluster.actions import Action, Create, Delete, RecordEvent, Ref, UpdateStatus
 from cluster.nodes import access_log, admission, node_status, pod_status, static_pods
 from cluster.nodes import runtime as rt
-from cluster.nodes.lifecycle import PodSync
+from cluster.nodes.lifecycle import DEADLINE_MESSAGE, DEADLINE_REASON, PodSync
 from cluster.objects.clone import clone
 from cluster.simtime import rfc3339
 
@@ -216,13 +216,20 @@ def build_status(pod: dict, ps: dict, machine: dict, now: float) -> dict:
             s["state"] = {"waiting": {"reason": "PodInitializing"}}
     terminal = bool(ps.get("terminated"))
     phase = pod_status.phase(pod, statuses, init_statuses, terminal)
-    sandbox_ready = "ip" in ps and not ps.get("terminated")
     status = {
         k: v
         for k, v in old.items()
         if k not in ("containerStatuses", "initContainerStatuses")
     }
+    if ps.get("deadline_exceeded"):
+        # Failed at once, while the containers are still being stopped.
+        phase = "Failed"
+        status.update(reason=DEADLINE_REASON, message=DEADLINE_MESSAGE)
     status["phase"] = phase
+    # A finished pod's sandbox is torn down: it could not start containers again.
+    sandbox_ready = (
+        "ip" in ps and not ps.get("terminated") and phase not in ("Succeeded", "Failed")
+    )
     status["conditions"] = pod_status.conditions(
         pod, sandbox_ready, statuses, init_statuses, phase, now
     )

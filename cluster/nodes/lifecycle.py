@@ -10,6 +10,7 @@ from __future__ import annotations
 from cluster.actions import RecordEvent, Ref
 from cluster.nodes import agent_pods, images, probes
 from cluster.nodes import runtime as rt
+from cluster.simtime import parse_rfc3339
 
 COMPONENT = "kubelet"
 SANDBOX_SECONDS = 1.0
@@ -17,6 +18,8 @@ FAILED_PULL_SECONDS = 0.4
 BACKOFF_INITIAL = 10.0
 BACKOFF_MAX = 300.0
 RECHECK_SECONDS = 10.0
+# kuberuntime's minimumGracePeriodInSeconds: SIGTERM always gets this long.
+MINIMUM_GRACE_SECONDS = 2.0
 
 PULLING = 'Pulling image "{image}"'
 PULLED = 'Successfully pulled image "{image}" in {pull} ({total} including waiting). Image size: {size} bytes.'
@@ -32,6 +35,9 @@ CRASH_BACKOFF_EVENT = "Back-off restarting failed container {container} in pod {
 CRASH_BACKOFF_WAITING = (
     "back-off {delay} restarting failed container={container} pod={pod}"
 )
+# kubelet's activeDeadlineHandler: a Normal event, and the pod Failed with both.
+DEADLINE_REASON = "DeadlineExceeded"
+DEADLINE_MESSAGE = "Pod was active on the node longer than the specified deadline"
 MOUNT_FAILED = (
     'MountVolume.SetUp failed for volume "{volume}" : {kind} "{name}" not found'
 )
@@ -118,6 +124,9 @@ class PodSync:
         ps = self.ps
         if (self.pod.get("metadata") or {}).get("deletionTimestamp"):
             self.terminate_pod()
+            return
+        if self.past_active_deadline():
+            self.stop_all(self.spec.get("terminationGracePeriodSeconds", 30))
             return
         if (self.pod.get("status") or {}).get("phase") in ("Succeeded", "Failed"):
             return
@@ -534,14 +543,18 @@ class PodSync:
         )
 
     def stop_container(self, c: dict, cs: dict, t: float, grace: float) -> None:
-        """SIGTERM now, SIGKILL at grace end: when the process exits and with what code."""
+        """killContainer: the preStop hook first (its time counts against the grace
+        period), then SIGTERM, then SIGKILL when the rest of the grace (at least
+        2 s) is over: when the process exits and with what code."""
         image = images.lookup_name(c.get("image", ""))
         prog = rt.program(c, image)
+        hook = min(rt.pre_stop_seconds(c, grace), grace) if grace > 0 else 0.0
+        term, rest = t + hook, max(grace - hook, MINIMUM_GRACE_SECONDS)
         if prog.ignores_sigterm or image.shutdown is None:
-            cs["stop"] = {"kill_at": t + grace, "code": 137, "reason": "Error"}
+            cs["stop"] = {"kill_at": term + rest, "code": 137, "reason": "Error"}
         else:
             cs["stop"] = {
-                "kill_at": t + min(image.shutdown, grace),
+                "kill_at": term + min(image.shutdown, rest),
                 "code": 0,
                 "reason": "Completed",
             }
@@ -680,12 +693,38 @@ class PodSync:
 
     # -- termination --------------------------------------------------------
 
+    def past_active_deadline(self) -> bool:
+        """spec.activeDeadlineSeconds since status.startTime has run out (once
+        true it stays so); until then a timer for the moment it does."""
+        if self.ps.get("deadline_exceeded"):
+            return True
+        deadline = self.spec.get("activeDeadlineSeconds")
+        if deadline is None or (self.pod.get("status") or {}).get("phase") in (
+            "Succeeded",
+            "Failed",
+        ):
+            return False
+        started = (self.pod.get("status") or {}).get("startTime")
+        since = parse_rfc3339(started) if started else self.ps["start_time"]
+        if self.now < since + deadline:
+            self.wake(since + deadline)
+            return False
+        self.ps["deadline_exceeded"] = True
+        self.event(None, "Normal", DEADLINE_REASON, DEADLINE_MESSAGE)
+        return True
+
     def terminate_pod(self) -> None:
         """Stop every container within the grace period, then confirm the deletion."""
         meta = self.pod["metadata"]
         grace = meta.get("deletionGracePeriodSeconds")
         if grace is None:
             grace = self.spec.get("terminationGracePeriodSeconds", 30)
+        self.ps["terminating"] = True
+        if self.stop_all(grace):
+            self.ps["terminated"] = True
+
+    def stop_all(self, grace: float) -> bool:
+        """Stop every container within `grace` seconds; True once none runs."""
         by_name = {
             c["name"]: c
             for c in (self.spec.get("initContainers") or [])
@@ -708,9 +747,9 @@ class PodSync:
                 self.running(c, cs, cs.get("init", False))
             elif cs["state"] == "waiting":
                 cs.update(step=None, pull=None)
-        self.ps["terminating"] = True
-        if not any(cs["state"] == "running" for cs in self.ps["containers"].values()):
-            self.ps["terminated"] = True
+        return not any(
+            cs["state"] == "running" for cs in self.ps["containers"].values()
+        )
 
 
 def next_backoff(entry: dict | None, event_time: float, now: float) -> dict:

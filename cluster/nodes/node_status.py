@@ -278,10 +278,24 @@ def status_actions(
                         ),
                     )
                 )
-    posted = new_status if actions else status
+    actions += _schedulable_event(node, mem)
+    posted = new_status if any(isinstance(a, UpdateStatus) for a in actions) else status
     return actions, _status_wake(
         posted, state, runtime_down_since, now + STATUS_UPDATE_PERIOD
     )
+
+
+def _schedulable_event(node: dict, mem: dict) -> list:
+    """recordNodeSchedulableEvent: NodeNotSchedulable / NodeSchedulable when the node's
+    spec.unschedulable (cordon, uncordon) differs from what the kubelet last saw."""
+    unschedulable = bool((node.get("spec") or {}).get("unschedulable"))
+    if unschedulable == mem.get("unschedulable", False):
+        return []
+    mem["unschedulable"] = unschedulable
+    reason = "NodeNotSchedulable" if unschedulable else "NodeSchedulable"
+    name = node["metadata"]["name"]
+    message = NODE_EVENT_MESSAGE.format(node=name, reason=reason)
+    return [node_event(name, reason, message)]
 
 
 def _status_wake(

@@ -196,7 +196,10 @@ def conditions(
     new: list[tuple[str, bool, str, str]] = [
         ("PodReadyToStartContainers", sandbox_ready, "", "")
     ]
-    if inits_ok and phase_ not in ("Succeeded", "Failed"):
+    if phase_ == "Succeeded":
+        # GeneratePodInitializedCondition: a completed pod was initialized.
+        new.append(("Initialized", True, POD_COMPLETED, ""))
+    elif inits_ok:
         new.append(
             (
                 "Initialized",

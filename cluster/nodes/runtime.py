@@ -169,6 +169,27 @@ def program(container: dict, image: images.Image) -> Program:
     return prog
 
 
+def pre_stop_seconds(container: dict, grace: float) -> float:
+    """How long the container's preStop hook runs: its sleeps (`sleep 15`, or the
+    `sleep` action), the whole `grace` if it never ends, 0 without a hook."""
+    pre_stop = ((container.get("lifecycle") or {}).get("preStop")) or {}
+    if "sleep" in pre_stop:
+        return float((pre_stop["sleep"] or {}).get("seconds") or 0)
+    words = list((pre_stop.get("exec") or {}).get("command") or [])
+    if not words:
+        return 0.0  # no hook, or an httpGet answered at once
+    if words[0] in SHELLS and len(words) >= 3 and words[1] == "-c":
+        script = words[2]
+    else:
+        script = shlex.join(words)
+    prog = _script(script)
+    if prog.duration is not None:
+        return prog.duration
+    # A command that never ends (`sleep infinity`) holds the whole grace period;
+    # a server's own stop command (`nginx -s quit`) returns at once.
+    return grace if "sleep" in script else QUICK_EXIT_SECONDS
+
+
 def _binary(path: str) -> str:
     return path.rsplit("/", 1)[-1]
 

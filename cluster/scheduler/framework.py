@@ -62,6 +62,11 @@ SCORE_PLUGINS = (
     image_locality,
 )
 MIN_FEASIBLE_NODES_TO_FIND = 100
+# 1.31+: nodes left out by a PreFilterResult (only NodeAffinity gives one here).
+ABSENT_NODES_STATUS = st.unresolvable(
+    f"node(s) didn't satisfy plugin(s) [{node_affinity.NAME}]",
+    plugin=node_affinity.NAME,
+)
 MIN_FEASIBLE_NODES_PERCENTAGE_TO_FIND = 5
 
 
@@ -215,10 +220,19 @@ def find_nodes_that_fit(
         if len(feasible):
             return FilterOutcome(feasible, [], 0, summary, None, run)
     order = (np.arange(n) + start) % n if n else np.zeros(0, dtype=np.int64)
+    absent: list = []
+    names = ctx.state.get(node_affinity.PRE_FILTER_RESULT)
+    if names is not None:
+        # A PreFilterResult: only the named nodes are filtered; the others count
+        # as rejected by the plugins that named them.
+        named = np.array([ctx.snap.names[i] in names for i in order], dtype=bool)
+        if (~named).any():
+            absent = [(ABSENT_NODES_STATUS, order[~named])]
+        order = order[named]
     feasible, groups, processed, run = run_filters(
-        ctx, order, num_feasible_nodes_to_find(n, percentage), skipped
+        ctx, order, num_feasible_nodes_to_find(len(order), percentage), skipped
     )
-    return FilterOutcome(feasible, groups, processed, summary, None, run)
+    return FilterOutcome(feasible, absent + groups, processed, summary, None, run)
 
 
 def fits_on(ctx: CycleContext, i: int) -> st.Status:

@@ -240,8 +240,9 @@ def _schedule(
     if snap.n == 0:
         queue.failed(pi.uid, now, [], error=True)
         msg = st.NO_NODES_REGISTERED
+        # UnschedulableAndUnresolvable, not an error: the condition says Unschedulable.
         return _failure_actions(
-            pod, msg, CONDITION_REASON_SCHEDULER_ERROR, None, now
+            pod, msg, CONDITION_REASON_UNSCHEDULABLE, None, now
         ), explain.build(pi, snap, result=st.ERROR, node=None, message=msg)
     ctx = framework.CycleContext(pi, snap, listers, nominated)
     start = queue.next_start_node_index % snap.n

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import random
 
 import pytest
@@ -108,6 +109,33 @@ def test_job_completes_with_success_criteria_then_complete():
     assert (status["succeeded"], status["completionTime"]) == (2, rfc3339(T0 + 6))
     assert events[-1] == ("Completed", "Job completed")
     assert job.sync(view, T0 + 7, random.Random(1)) == []
+
+
+def test_job_past_its_active_deadline_deletes_its_pods_then_fails():
+    j = make_job()
+    j["spec"]["activeDeadlineSeconds"] = 30
+    view = {"Job": [j], "Pod": []}
+    events: list = []
+    fakeapi.apply(view, job.sync(view, T0, random.Random(1)), T0, events)
+    (pod,) = view["Pod"]
+    pod["status"] = {"phase": "Running"}
+    assert job.next_wake(view, T0 + 1) == T0 + 30
+
+    fakeapi.apply(view, job.sync(view, T0 + 30, random.Random(1)), T0 + 30, events)
+    assert view["Pod"] == []
+    status = view["Job"][0]["status"]
+    deadline = ("DeadlineExceeded", "Job was active longer than specified deadline")
+    assert [(c["type"], c["reason"], c["message"]) for c in status["conditions"]] == [
+        ("FailureTarget", *deadline)
+    ]
+    fakeapi.apply(view, job.sync(view, T0 + 31, random.Random(1)), T0 + 31, events)
+    status = view["Job"][0]["status"]
+    assert [c["type"] for c in status["conditions"]] == ["FailureTarget", "Failed"]
+    assert events == [
+        ("SuccessfulCreate", f"Created pod: {P.name(pod)}"),
+        ("SuccessfulDelete", f"Deleted pod: {P.name(pod)}"),
+        deadline,
+    ]
 
 
 @pytest.mark.parametrize(
@@ -373,3 +401,297 @@ def test_hpa_counts_a_pod_without_metrics_as_fully_busy_when_scaling_down():
     view = _hpa_view("20m", 4)
     view["PodMetrics"] = view["PodMetrics"][:3]
     assert _scaled_to(view) == 3
+
+
+@pytest.mark.parametrize(
+    ("deadline", "warned"),
+    [
+        pytest.param(None, True, id="150-missed-warns"),
+        pytest.param(600, False, id="a-starting-deadline-bounds-the-count"),
+    ],
+)
+def test_a_cronjob_that_missed_over_100_runs_warns_then_starts_the_latest(
+    deadline, warned
+):
+    cj = make_cj("Allow", deadline)
+    cj["spec"]["schedule"] = "* * * * *"
+    cj["metadata"]["creationTimestamp"] = rfc3339(T0 - 150 * 60)
+    view = {"CronJob": [cj], "Job": []}
+    events: list = []
+    fakeapi.apply(view, cronjob.sync(view, T0, random.Random(0)), T0, events)
+    too_many = (
+        "TooManyMissedTimes",
+        "too many missed start times: 150. Set or decrease "
+        ".spec.startingDeadlineSeconds or check clock skew",
+    )
+    assert events == [too_many] * warned + [
+        ("SuccessfulCreate", f"Created job tick-{int(T0) // 60}")
+    ]
+
+
+@pytest.mark.parametrize(
+    ("schedule", "earliest", "now", "expected"),
+    [
+        pytest.param("* * * * *", T0 - 9000, T0, (T0, 150), id="every-minute"),
+        pytest.param("*/10 * * * *", T0, T0 + 599, (None, 0), id="none-yet"),
+        pytest.param("*/10 * * * *", T0, T0 + 600, (T0 + 600, 1), id="one"),
+        pytest.param(
+            "0 9,10 * * *",
+            T0,
+            T0 + 86400 + 8 * 3600,
+            (T0 + 10 * 3600, 24),
+            id="uneven-schedule-estimate-overshoots",
+        ),
+    ],
+)
+def test_most_recent_schedule_is_exact_and_the_missed_count_estimated(
+    schedule, earliest, now, expected
+):
+    parsed = cronjob.parse_schedule(schedule)
+    assert cronjob.most_recent(parsed, earliest, now) == expected
+
+
+@pytest.mark.parametrize(
+    ("cpu", "replicas", "most", "window", "expected"),
+    [
+        pytest.param("20m", 4, 10, [[T0 - 100, 2]], 2, id="down-to-window-highest"),
+        pytest.param("20m", 4, 10, [[T0 - 301, 8]], 1, id="old-recommendations-expire"),
+        # The classic path applies the window's highest even above the current count.
+        pytest.param("20m", 4, 10, [[T0 - 100, 8]], 8, id="window-highest-wins"),
+        pytest.param("1000m", 1, 10, [], 4, id="up-from-one-limited-to-4"),
+        pytest.param("1000m", 6, 20, [], 12, id="up-limited-to-double"),
+        pytest.param("1000m", 6, 10, [], 10, id="up-limited-by-max-replicas"),
+    ],
+)
+def test_hpa_stabilises_down_and_limits_up(cpu, replicas, most, window, expected):
+    """Without spec.behavior: the highest recommendation of the last 300 s, then at
+    most max(2 × current, 4) and within [minReplicas, maxReplicas]."""
+    view = _hpa_view(cpu, replicas)
+    autoscaler = view["HorizontalPodAutoscaler"][0]
+    autoscaler["spec"]["maxReplicas"] = most
+    autoscaler["metadata"]["annotations"] = {hpa.RECOMMENDATIONS: json.dumps(window)}
+    assert _scaled_to(view) == expected
+
+
+def _conditions(view: dict, now: float = T0) -> tuple[list, list]:
+    """The HPA's conditions after one sync, and the events it recorded."""
+    events: list = []
+    fakeapi.apply(view, hpa.sync(view, now, random.Random(0)), now, events)
+    status = view["HorizontalPodAutoscaler"][0]["status"]
+    return [
+        (c["type"], c["status"], c["reason"], c["message"])
+        for c in status["conditions"]
+    ], events
+
+
+VALID = (
+    "ScalingActive",
+    "True",
+    "ValidMetricFound",
+    "the HPA was able to successfully calculate a replica count from cpu resource "
+    "utilization (percentage of request)",
+)
+WITHIN = (
+    "ScalingLimited",
+    "False",
+    "DesiredWithinRange",
+    "the desired count is within the acceptable range",
+)
+
+
+@pytest.mark.parametrize(
+    ("cpu", "replicas", "expected"),
+    [
+        pytest.param(
+            "200m",
+            2,
+            [
+                ("AbleToScale", "True", "SucceededRescale", "the HPA controller was able to update the target scale to 4"),
+                VALID,
+                WITHIN,
+            ],
+            id="rescaled",
+        ),
+        pytest.param(
+            "105m",
+            2,
+            [
+                ("AbleToScale", "True", "ReadyForNewScale", "recommended size matches current size"),
+                VALID,
+                WITHIN,
+            ],
+            id="steady",
+        ),
+        pytest.param(
+            "0m",
+            1,
+            [
+                ("AbleToScale", "True", "ReadyForNewScale", "recommended size matches current size"),
+                VALID,
+                ("ScalingLimited", "True", "TooFewReplicas", "the desired replica count is less than the minimum replica count"),
+            ],
+            id="idle-at-the-minimum",
+        ),
+    ],
+)  # fmt: skip
+def test_hpa_conditions_say_what_the_last_sync_did(cpu, replicas, expected):
+    conditions, _ = _conditions(_hpa_view(cpu, replicas))
+    assert conditions == expected
+
+
+@pytest.mark.parametrize(
+    ("break_it", "error"),
+    [
+        pytest.param(
+            lambda view: view["Pod"][0]["spec"]["containers"][0].pop("resources"),
+            "missing request for cpu in container nginx of Pod web-0",
+            id="no-request",
+        ),
+        pytest.param(
+            lambda view: view.update(PodMetrics=[]),
+            "unable to get metrics for resource cpu: no metrics returned from "
+            "resource metrics API",
+            id="no-metrics-server-data",
+        ),
+    ],
+)
+def test_hpa_without_usable_metrics_reports_why_and_does_not_scale(break_it, error):
+    view = _hpa_view("200m", 2)
+    break_it(view)
+    conditions, events = _conditions(view)
+    failed = f"failed to get cpu utilization: {error}"
+    assert conditions[1] == (
+        "ScalingActive",
+        "False",
+        "FailedGetResourceMetric",
+        f"the HPA was unable to compute the replica count: {failed}",
+    )
+    assert events == [
+        ("FailedGetResourceMetric", failed),
+        (
+            "FailedComputeMetricsReplicas",
+            "invalid metrics (1 invalid out of 1), first error is: failed to get cpu "
+            f"resource metric value: {failed}",
+        ),
+    ]
+    assert view["Deployment"][0]["spec"]["replicas"] == 2
+    assert "currentMetrics" not in view["HorizontalPodAutoscaler"][0]["status"]
+    # Evaluated all the same: the next try is a sync period later, not at once.
+    assert hpa.next_wake(view, T0) == T0 + 15
+
+
+def _phase(view: dict, index: int, phase: str, now: float) -> None:
+    for p in view["Pod"]:
+        if job.pod_index(p) == index and p.get("status", {}).get("phase") in (
+            None,
+            "Pending",
+        ):
+            p["status"] = {
+                "phase": phase,
+                "containerStatuses": [
+                    {"name": "c", "state": {"terminated": {"finishedAt": rfc3339(now)}}}
+                ],
+            }
+
+
+def test_indexed_job_runs_each_index_once_and_retries_a_failed_index():
+    """Pods `<job>-<index>-xxxxx` for the lowest free indexes; a failed index runs
+    again after the back-off; completedIndexes lists the finished ones."""
+    j = make_job(backoff_limit=3, completions=3, parallelism=2)
+    j["spec"]["completionMode"] = "Indexed"
+    view = {"Job": [j], "Pod": []}
+
+    def sync(now):
+        fakeapi.apply(view, job.sync(view, now, random.Random(int(now))), now)
+
+    sync(T0)
+    first = sorted(view["Pod"], key=job.pod_index)
+    assert [job.pod_index(p) for p in first] == [0, 1]
+    pod = first[1]
+    assert P.name(pod).startswith("pi-1-") and len(P.name(pod)) == len("pi-1-") + 5
+    assert pod["metadata"]["labels"][job.INDEX_KEY] == "1"
+    assert pod["spec"]["hostname"] == "pi-1"
+    assert pod["spec"]["containers"][0]["env"][-1] == {
+        "name": "JOB_COMPLETION_INDEX",
+        "valueFrom": {
+            "fieldRef": {
+                "fieldPath": "metadata.annotations['batch.kubernetes.io/job-completion-index']"
+            }
+        },
+    }
+
+    _phase(view, 0, "Succeeded", T0 + 5)
+    _phase(view, 1, "Failed", T0 + 5)
+    sync(T0 + 6)  # a failure holds every new pod back for 10 s, not just index 1's
+    status = view["Job"][0]["status"]
+    assert (status["completedIndexes"], status["succeeded"], status["failed"]) == (
+        "0",
+        1,
+        1,
+    )
+    waiting = [job.pod_index(p) for p in view["Pod"] if not p.get("status")]
+    assert waiting == []
+    sync(T0 + 15)
+    waiting = [job.pod_index(p) for p in view["Pod"] if not p.get("status")]
+    assert sorted(waiting) == [1, 2]
+    _phase(view, 1, "Succeeded", T0 + 20)
+    _phase(view, 2, "Succeeded", T0 + 20)
+    sync(T0 + 21)
+    status = view["Job"][0]["status"]
+    assert (status["completedIndexes"], status["succeeded"]) == ("0-2", 3)
+    assert [c["type"] for c in status["conditions"]] == [
+        "SuccessCriteriaMet",
+        "Complete",
+    ]
+
+
+@pytest.mark.parametrize(
+    ("indexes", "text"),
+    [
+        pytest.param(set(), "", id="none"),
+        pytest.param({0, 1, 2, 4}, "0-2,4", id="runs"),
+        pytest.param({3}, "3", id="one"),
+        pytest.param({1, 2, 5, 6, 7}, "1-2,5-7", id="two-runs"),
+    ],
+)
+def test_completed_indexes_round_trip_their_kubernetes_format(indexes, text):
+    assert job.format_indexes(indexes) == text
+    assert job.parse_indexes(text) == indexes
+
+
+def test_suspending_a_job_deletes_its_pods_and_resuming_restarts_its_clock():
+    j = make_job()
+    j["spec"]["activeDeadlineSeconds"] = 100
+    view = {"Job": [j], "Pod": []}
+    events: list = []
+
+    def sync(now):
+        fakeapi.apply(view, job.sync(view, now, random.Random(int(now))), now, events)
+
+    sync(T0)
+    (pod,) = view["Pod"]
+    view["Job"][0]["spec"]["suspend"] = True
+    sync(T0 + 10)
+    assert view["Pod"] == []
+    status = view["Job"][0]["status"]
+    assert [(c["type"], c["status"], c["reason"]) for c in status["conditions"]] == [
+        ("Suspended", "True", "JobSuspended")
+    ]
+    sync(T0 + 500)  # long past the deadline: suspended time does not count
+    assert "Failed" not in [c["type"] for c in view["Job"][0]["status"]["conditions"]]
+
+    view["Job"][0]["spec"]["suspend"] = False
+    sync(T0 + 510)
+    status = view["Job"][0]["status"]
+    assert [(c["type"], c["status"], c["reason"]) for c in status["conditions"]] == [
+        ("Suspended", "False", "JobResumed")
+    ]
+    assert status["startTime"] == rfc3339(T0 + 510)
+    assert len(view["Pod"]) == 1
+    assert events == [  # manageJob's pod changes come before the condition's event
+        ("SuccessfulCreate", f"Created pod: {P.name(pod)}"),
+        ("SuccessfulDelete", f"Deleted pod: {P.name(pod)}"),
+        ("Suspended", "Job suspended"),
+        ("SuccessfulCreate", f"Created pod: {P.name(view['Pod'][0])}"),
+        ("Resumed", "Job resumed"),
+    ]

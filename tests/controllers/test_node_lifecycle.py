@@ -326,3 +326,102 @@ def test_terminating_pods_are_not_evicted_twice():
         nl.evict_pods(node(taints=taints), [pod(tolerations=[], deleting=True)], T0 + 1)
         == []
     )
+
+
+def _registered(name):
+    return RecordEvent(
+        Ref("Node", None, name, "v1", f"{name}-uid"),
+        "Normal",
+        "RegisteredNode",
+        f"Node {name} event: Registered Node {name} in Controller",
+        "node-controller",
+    )
+
+
+def test_the_monitor_registers_each_node_it_first_sees_and_notes_removed_ones():
+    view = {"Node": [node("a"), node("b")], "Lease": [leader_lease(T0)]}
+    actions, memory = nl.remembered(view, None, T0)
+    assert actions == [_registered("a"), _registered("b")]
+    assert nl.remembered(view, memory, T0) == ([], memory)  # seen already
+
+    view["Node"] = [node("b"), node("c")]
+    actions, memory = nl.remembered(view, memory, T0)
+    assert actions == [
+        _registered("c"),
+        RecordEvent(
+            Ref("Node", None, "a", "v1", "a-uid"),
+            "Normal",
+            "RemovingNode",
+            "Node a event: Removing Node a from Controller",
+            "node-controller",
+        ),
+    ]
+    # A new leader (a restarted process) registers every node again.
+    view["Lease"] = [leader_lease(T0 + 60)]
+    actions, _ = nl.remembered(view, memory, T0)
+    assert actions == [_registered("b"), _registered("c")]
+
+
+UNREACHABLE = {
+    "key": "node.kubernetes.io/unreachable",
+    "effect": "NoExecute",
+    "timeAdded": rfc3339(T0),
+}
+
+
+def _cancelled(name):
+    return RecordEvent(
+        Ref("Pod", "default", name, "v1", f"{name}-uid"),
+        "Normal",
+        "TaintManagerEviction",
+        f"Cancelling deletion of Pod default/{name}",
+        "taint-eviction-controller",
+    )
+
+
+@pytest.mark.parametrize(
+    ("pods_after", "taints_after", "now", "expected"),
+    [
+        pytest.param(["a", "b"], [], T0 + 60, ["a", "b"], id="taint-removed"),
+        pytest.param(["a", "b"], [UNREACHABLE], T0 + 60, [], id="still-pending"),
+        pytest.param(["b"], [UNREACHABLE], T0 + 60, ["a"], id="deleted-before-due"),
+        pytest.param(["b"], [UNREACHABLE], T0 + 300, [], id="gone-after-due"),
+    ],
+)
+def test_a_pending_eviction_that_will_not_happen_is_reported_cancelled(
+    pods_after, taints_after, now, expected
+):
+    """A pod tolerating forever has nothing pending, so nothing to cancel."""
+    forever = [
+        {k: v for k, v in t.items() if k != "tolerationSeconds"}
+        for t in default_tolerations()
+    ]
+    view = {
+        "Node": [node(ready="Unknown", taints=[UNREACHABLE])],
+        "Lease": [leader_lease(T0 - 600)],
+        "Pod": [
+            pod("a", tolerations=default_tolerations()),
+            pod("b", tolerations=default_tolerations(600)),
+            pod("agent", tolerations=forever),
+        ],
+    }
+    _, memory = nl.remembered(view, None, T0)
+    assert sorted(memory["evicting"]) == ["a-uid", "b-uid"]
+    view["Node"] = [node(ready="Unknown", taints=taints_after)]
+    view["Pod"] = [
+        p for p in view["Pod"] if p["metadata"]["name"] in pods_after + ["agent"]
+    ]
+    actions, _ = nl.remembered(view, memory, now)
+    assert actions == [_cancelled(name) for name in expected]
+
+
+def test_a_carried_out_eviction_is_not_reported_cancelled():
+    view = {
+        "Node": [node(ready="Unknown", taints=[UNREACHABLE])],
+        "Lease": [leader_lease(T0 - 600)],
+        "Pod": [pod("a", tolerations=default_tolerations(), deleting=True)],
+    }
+    _, memory = nl.remembered(
+        {**view, "Pod": [pod("a", tolerations=default_tolerations())]}, None, T0 + 299
+    )
+    assert nl.remembered(view, memory, T0 + 300)[0] == []

@@ -112,6 +112,37 @@ def test_a_failing_job_backs_off_then_fails_after_backoff_limit_plus_one_pods():
     ]
 
 
+def test_an_indexed_job_runs_one_pod_per_index_and_lists_them_completed():
+    cluster = paused_cluster()
+    api(cluster).create(
+        {
+            "apiVersion": "batch/v1",
+            "kind": "Job",
+            "metadata": {"name": "shard"},
+            "spec": job_spec(
+                "sleep 2", completions=3, parallelism=3, completionMode="Indexed"
+            ),
+        }
+    )
+
+    def complete():
+        job = api(cluster).get(JOB, "default", "shard")
+        return job if condition(job, "Complete") else None
+
+    job = step_until(cluster, complete)
+    assert (job["status"]["completedIndexes"], job["status"]["succeeded"]) == ("0-2", 3)
+    ran = pods(cluster, label="batch.kubernetes.io/job-name=shard")
+    by_index = {
+        p["metadata"]["annotations"]["batch.kubernetes.io/job-completion-index"]: p
+        for p in ran
+    }
+    assert sorted(by_index) == ["0", "1", "2"]
+    for index, pod in by_index.items():
+        assert pod["metadata"]["name"].startswith(f"shard-{index}-")
+        assert pod["spec"]["hostname"] == f"shard-{index}"
+    assert phases(ran) == ["Succeeded"] * 3
+
+
 def cronjob(name: str, script: str, **spec) -> dict:
     return {
         "apiVersion": "batch/v1",

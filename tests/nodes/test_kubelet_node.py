@@ -153,3 +153,24 @@ def test_a_stopped_container_runtime_turns_the_node_not_ready():
 def test_ready_message_follows_the_runtime(down_for, message):
     since = None if down_for is None else 1000.0 - down_for
     assert node_status.ready_message(since, 1000.0) == message
+
+
+def test_cordon_and_uncordon_are_reported_at_the_next_status_check():
+    node = Node()
+    node.step(T0)
+    node.run_until(T0 + 15, start=T0 + 1)
+    node.node["spec"]["unschedulable"] = True  # kubectl cordon
+    node.run_until(T0 + 40)
+    node.node["spec"].pop("unschedulable")  # kubectl uncordon
+    node.run_until(T0 + 60)
+    events = [
+        (t, r, m)
+        for t, r, m in node.events(kinds=("Node",))
+        if r in ("NodeNotSchedulable", "NodeSchedulable")
+    ]
+    assert [(r, m) for _, r, m in events] == [
+        ("NodeNotSchedulable", "Node worker-1 status is now: NodeNotSchedulable"),
+        ("NodeSchedulable", "Node worker-1 status is now: NodeSchedulable"),
+    ]
+    assert 15 < events[0][0] <= 15 + node_status.STATUS_UPDATE_PERIOD
+    assert 40 < events[1][0] <= 40 + node_status.STATUS_UPDATE_PERIOD

@@ -422,3 +422,239 @@ def test_missing_configmap_key_reference_is_a_create_container_config_error():
     assert ("Failed", 'Error: configmap "app-config" not found') in [
         (r, m) for _, r, m in node.events()
     ]
+
+
+def _probe_events(node, start):
+    return [
+        (round(t - start, 3), r, m)
+        for t, r, m in node.events()
+        if r in ("Unhealthy", "Killing")
+    ]
+
+
+def test_a_failing_startup_probe_holds_off_liveness_then_kills_after_its_threshold():
+    pod = make_pod(
+        {
+            "name": "web",
+            "image": "nginx:1.27",
+            "startupProbe": {"httpGet": {"path": "/", "port": 80}, "periodSeconds": 5},
+            "livenessProbe": {"httpGet": {"path": "/", "port": 80}},
+        },
+        annotations={probes.FAIL_PROBE_ANNOTATION: "startup,liveness"},
+    )
+    node = started_node(pod)
+    node.run_until(T0 + 25, start=T0 + 1)
+    start = next(t for t, r, _ in node.events() if r == "Started")
+    failed = "Startup probe failed: HTTP probe failed with statuscode: 500"
+    killed = "Container web failed startup probe, will be restarted"
+    # First attempt at once (no initial delay), every 5 s, killed on the 3rd failure;
+    # the first restart is immediate, so the next round starts after nginx stops.
+    stop = NGINX.shutdown
+    assert _probe_events(node, start) == [
+        (0.0, "Unhealthy", failed),
+        (5.0, "Unhealthy", failed),
+        (10.0, "Unhealthy", failed),
+        (10.0, "Killing", killed),
+        (round(10 + stop, 3), "Unhealthy", failed),
+        (round(15 + stop, 3), "Unhealthy", failed),
+        (round(20 + stop, 3), "Unhealthy", failed),
+        (round(20 + stop, 3), "Killing", killed),
+    ]
+    cs = node.cstatus()
+    assert (cs["started"], cs["ready"], cs["restartCount"]) == (False, False, 1)
+
+
+def test_a_passing_startup_probe_marks_the_container_started_then_liveness_runs():
+    pod = make_pod(
+        {
+            "name": "web",
+            "image": "nginx:1.27",
+            "startupProbe": {"httpGet": {"path": "/", "port": 80}},
+            "livenessProbe": {
+                "httpGet": {"path": "/", "port": 80},
+                "initialDelaySeconds": 5,
+                "periodSeconds": 5,
+                "failureThreshold": 2,
+            },
+        },
+        annotations={probes.FAIL_PROBE_ANNOTATION: "liveness"},
+    )
+    node = started_node(pod)
+    node.run_until(T0 + 20, start=T0 + 1)
+    start = next(t for t, r, _ in node.events() if r == "Started")
+    failed = "Liveness probe failed: HTTP probe failed with statuscode: 500"
+    assert _probe_events(node, start)[:3] == [
+        (5.0, "Unhealthy", failed),
+        (10.0, "Unhealthy", failed),
+        (10.0, "Killing", "Container web failed liveness probe, will be restarted"),
+    ]
+
+
+def test_a_pod_past_its_active_deadline_fails_and_its_containers_are_stopped():
+    node = started_node(make_pod("web=nginx:1.27", activeDeadlineSeconds=20))
+    node.run_until(T0 + 40, start=T0 + 1)
+    deadline = lifecycle.DEADLINE_MESSAGE
+    assert [(t, r, m) for t, r, m in node.events() if r in ("DeadlineExceeded", "Killing")] == [
+        (21.0, "DeadlineExceeded", deadline),  # 20 s after status.startTime
+        (21.0, "Killing", "Stopping container web"),
+    ]  # fmt: skip
+    status = node.pod()["status"]
+    assert (status["phase"], status["reason"], status["message"]) == (
+        "Failed",
+        "DeadlineExceeded",
+        deadline,
+    )
+    assert node.cstatus()["state"]["terminated"]["reason"] == "Completed"
+    assert node.cstatus()["restartCount"] == 0  # a failed pod is not restarted
+    assert node.deleted == []  # the object stays, Failed, for its owner to see
+
+
+@pytest.mark.parametrize(
+    ("policy", "command", "init", "expected"),
+    [
+        pytest.param(
+            "Never",
+            ["sh", "-c", "echo done"],
+            None,
+            [
+                ("PodReadyToStartContainers", "False", None),
+                ("Initialized", "True", "PodCompleted"),
+                ("Ready", "False", "PodCompleted"),
+                ("ContainersReady", "False", "PodCompleted"),
+                ("PodScheduled", "True", None),
+            ],
+            id="succeeded",
+        ),
+        pytest.param(
+            "Never",
+            ["sh", "-c", "exit 3"],
+            None,
+            [
+                ("PodReadyToStartContainers", "False", None),
+                ("Initialized", "True", None),
+                ("Ready", "False", "ContainersNotReady"),
+                ("ContainersReady", "False", "ContainersNotReady"),
+                ("PodScheduled", "True", None),
+            ],
+            id="failed",
+        ),
+        pytest.param(
+            "Never",
+            ["sleep", "3600"],
+            [{"name": "setup", "image": "busybox:1.36", "command": ["false"]}],
+            [
+                ("PodReadyToStartContainers", "False", None),
+                ("Initialized", "False", "ContainersNotInitialized"),
+                ("Ready", "False", "ContainersNotReady"),
+                ("ContainersReady", "False", "ContainersNotReady"),
+                ("PodScheduled", "True", None),
+            ],
+            id="init-failed",
+        ),
+    ],
+)
+def test_a_finished_pod_shows_its_sandbox_gone_and_why_it_is_not_ready(
+    policy, command, init, expected
+):
+    pod = make_pod(
+        {"name": "job", "image": "busybox:1.36", "command": command},
+        policy=policy,
+        init=init,
+    )
+    node = started_node(pod)
+    node.run_until(T0 + 30, start=T0 + 1)
+    conditions = node.pod()["status"]["conditions"]
+    assert [(c["type"], c["status"], c.get("reason")) for c in conditions] == expected
+
+
+@pytest.mark.parametrize(
+    ("container", "grace", "stopped_after", "code"),
+    [
+        pytest.param({}, 30, NGINX.shutdown, 0, id="no-hook"),
+        pytest.param(
+            {"preStop": {"exec": {"command": ["/bin/sh", "-c", "sleep 10"]}}},
+            30,
+            10 + 0.1 + NGINX.shutdown,  # the hook's shell exits just after its sleep
+            0,
+            id="hook-then-sigterm",
+        ),
+        pytest.param(
+            {"preStop": {"sleep": {"seconds": 5}}},
+            30,
+            5 + NGINX.shutdown,
+            0,
+            id="sleep-action",
+        ),
+        pytest.param(
+            {"preStop": {"exec": {"command": ["sleep", "60"]}}},
+            30,
+            30 + NGINX.shutdown,
+            0,
+            id="hook-cut-at-grace-then-sigterm-still-gets-its-time",
+        ),
+        pytest.param(
+            {"preStop": {"exec": {"command": ["nginx", "-s", "quit"]}}},
+            30,
+            0.1 + NGINX.shutdown,
+            0,
+            id="server-stop-command",
+        ),
+    ],
+)
+def test_a_pre_stop_hook_runs_before_sigterm_within_the_grace_period(
+    container, grace, stopped_after, code
+):
+    spec = {"name": "web", "image": "nginx:1.27"}
+    if container:
+        spec["lifecycle"] = container
+    node = started_node(make_pod(spec, terminationGracePeriodSeconds=grace))
+    node.run_until(T0 + 30, start=T0 + 1)
+    node.pod()["metadata"]["deletionTimestamp"] = "2023-11-14T22:14:20Z"
+    node.run_until(T0 + 140, start=T0 + 40)
+    deletes = [round(t - T0, 3) for t, a in node.log if type(a).__name__ == "Delete"]
+    assert deletes == [round(40 + stopped_after, 3)]
+    assert _last_state(node)["terminated"]["exitCode"] == code
+
+
+def test_sigterm_gets_at_least_two_seconds_after_a_hook_that_used_the_grace():
+    spec = {
+        "name": "app",
+        "image": "busybox:1.36",
+        "command": ["sleep", "3600"],  # PID 1 ignores SIGTERM
+        "lifecycle": {"preStop": {"exec": {"command": ["sleep", "60"]}}},
+    }
+    node = started_node(make_pod(spec, terminationGracePeriodSeconds=10))
+    node.run_until(T0 + 30, start=T0 + 1)
+    node.pod()["metadata"]["deletionTimestamp"] = "2023-11-14T22:14:20Z"
+    node.run_until(T0 + 100, start=T0 + 40)
+    assert [round(t - T0, 3) for t, a in node.log if type(a).__name__ == "Delete"] == [
+        52.0
+    ]
+    assert _last_state(node)["terminated"]["exitCode"] == 137
+
+
+def _last_state(node) -> dict:
+    """The container state the kubelet posted last, before it deleted the pod."""
+    return [
+        a.obj["status"]["containerStatuses"][0]["state"]
+        for _, a in node.log
+        if type(a).__name__ == "UpdateStatus" and a.obj["kind"] == "Pod"
+    ][-1]
+
+
+def test_containers_start_in_order_each_pulled_created_and_started_before_the_next():
+    side = {"name": "side", "image": "busybox:1.36", "command": ["sleep", "3600"]}
+    node = started_node(make_pod("web=nginx:1.27", side))
+    node.run_until(T0 + 30, start=T0 + 1)
+    assert [(r, m.split(" ")[-1]) for _, r, m in node.events()] == [
+        ("Pulling", '"nginx:1.27"'),
+        ("Pulled", "bytes."),
+        ("Created", "web"),
+        ("Started", "web"),
+        ("Pulling", '"busybox:1.36"'),
+        ("Pulled", "bytes."),
+        ("Created", "side"),
+        ("Started", "side"),
+    ]
+    times = [t for t, _, _ in node.events()]
+    assert times == sorted(times)

@@ -274,6 +274,27 @@ def test_exact_beats_prefix_of_the_same_length():
     assert ingress.route(ings, "x.com", "/foo").backend["service"]["name"] == "exact"
 
 
+@pytest.mark.parametrize(
+    ("rule", "path", "matches"),
+    [
+        pytest.param("/foo/bar", "/foo/bar/", True, id="request-trailing-slash"),
+        pytest.param("/foo/bar/", "/foo/bar", True, id="rule-trailing-slash"),
+        pytest.param("/foo/bar", "/foo/bar/baz", True, id="sub-path"),
+        pytest.param("/foo/bar", "/foo/barbaz", False, id="not-a-segment"),
+        pytest.param("/foo", "/FOO", False, id="case-sensitive"),
+        pytest.param("/", "/anything/at/all", True, id="root-matches-all"),
+    ],
+)
+def test_prefix_paths_match_whole_segments(rule, path, matches):
+    assert ingress.path_matches("Prefix", rule, path) is matches
+
+
+def test_no_matching_rule_falls_back_to_the_default_backend():
+    ings = [_ing("a", "x.com", [("/api", "Exact", "api")], default="fallback")]
+    match = ingress.route(ings, "x.com", "/api/v1")
+    assert (match.backend["service"]["name"], match.default) == ("fallback", True)
+
+
 def test_requests_through_the_ingress_reach_each_hosts_service():
     front = [
         pod(

@@ -11,6 +11,7 @@ from cluster.scheduler.plugins.helper import default_normalize
 NAME = "NodeAffinity"
 WEIGHT = 2
 ERR_REASON_POD = "node(s) didn't match Pod's node affinity/selector"
+ERR_REASON_CONFLICT = "pod affinity terms conflict"
 STATUSES = [None, st.unresolvable(ERR_REASON_POD, plugin=NAME)]
 
 
@@ -48,12 +49,40 @@ def required_mask(snap, pod) -> np.ndarray:
 
 
 def pre_filter(ctx):
-    """Skip the filter for pods with neither a nodeSelector nor required node affinity."""
+    """Skip the filter for pods with neither a nodeSelector nor required node affinity;
+    name the only nodes worth filtering when every term pins `metadata.name`."""
     pod = ctx.pod
     if not pod.node_selector and pod.required_node_terms is None:
         return st.Status(st.SKIP)
     ctx.state[NAME] = required_mask(ctx.snap, pod)
+    names = node_names(pod.required_node_terms or [])
+    if names is not None and not names:
+        return st.unresolvable(ERR_REASON_CONFLICT, plugin=NAME)
+    if names is not None:
+        ctx.state[PRE_FILTER_RESULT] = names
     return None
+
+
+# Where pre_filter leaves the PreFilterResult: the node names, for the framework.
+PRE_FILTER_RESULT = "NodeAffinity/nodeNames"
+
+
+def node_names(terms: list[dict]) -> set[str] | None:
+    """The nodes the required terms name through `metadata.name In` (a term without
+    one allows every node, so then None); terms are ORed, a term's fields ANDed."""
+    if not terms:
+        return None
+    union: set[str] = set()
+    for term in terms:
+        named = None
+        for f in term.get("matchFields") or []:
+            if f.get("key") == "metadata.name" and f.get("operator") == "In":
+                values = set(f.get("values") or ())
+                named = values if named is None else named & values
+        if named is None:
+            return None
+        union |= named
+    return union
 
 
 def filter(ctx, nodes: np.ndarray):
