@@ -83,12 +83,25 @@ def remove_machine(machine: Machine) -> None:
 def set_power(machine: Machine, on: bool) -> Machine:
     machine.powered = on
     machine.save(update_fields=["powered"])
-    if on:  # a booting host starts its processes afresh
-        Component.objects.filter(machine=machine, state=Component.RUNNING).update(
-            started_at=access.sim_now(machine.cluster), memory={}
-        )
+    if on:  # a booting host starts its processes afresh, with what its disk kept
+        now = access.sim_now(machine.cluster)
+        for component in Component.objects.filter(
+            machine=machine, state=Component.RUNNING
+        ):
+            component.started_at, component.memory = now, _after_boot(component)
+            component.save(update_fields=["started_at", "memory"])
     _changed(machine.cluster_id)
     return machine
+
+
+def _after_boot(component: Component) -> dict:
+    """What survives a reboot: pulled images and the containers' log files."""
+    memory = component.memory or {}
+    if component.kind == "kubelet":
+        return {"images": memory.get("images", {})}
+    if component.kind == "container-runtime":
+        return memory
+    return {}
 
 
 @transaction.atomic

@@ -373,3 +373,38 @@ def test_a_pod_pinned_with_node_name_skips_the_scheduler_but_not_the_kubelet():
         f"used: {used}, capacity: {capacity}"
     )
     assert "OutOfcpu" in event_reasons(cluster)
+
+
+def test_a_rebooted_worker_keeps_its_images_and_restarts_its_pods():
+    from tests.engine.kit import EVENT, events_about, paused_cluster, settle
+
+    cluster = paused_cluster()
+    api(cluster).create(deployment("web", 2))
+    settle(cluster, 30)
+    on_worker = [
+        p["metadata"]["name"]
+        for p in pods(cluster, label="app=web")
+        if p["spec"]["nodeName"] == "worker1"
+    ]
+    assert on_worker
+    worker = Machine.objects.get(cluster=cluster, name="worker1")
+    operations.set_power(worker, False)
+    operations.fast_forward(cluster, 20)
+    operations.set_power(worker, True)
+    operations.fast_forward(cluster, 30)
+
+    for name in on_worker:
+        reasons = [reason for reason, _ in events_about(cluster, name)]
+        assert reasons.count("Pulling") == 1  # pulled before the reboot only
+        pulled_again = [
+            message
+            for reason, message in events_about(cluster, name)
+            if reason == "Pulled"
+        ][-1]
+        assert "already present on machine" in pulled_again
+        (started,) = [
+            e
+            for e in api(cluster).list(EVENT, "default").items
+            if e["involvedObject"]["name"] == name and e["reason"] == "Started"
+        ]
+        assert started["count"] == 2  # once before the reboot, once after
