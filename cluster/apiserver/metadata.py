@@ -33,6 +33,7 @@ _STATUS_RESET_ON_CREATE = {
     "ResourceQuota",
 }
 # Kinds with a `spec` whose changes bump metadata.generation.
+SCHEDULING_GATED = "Scheduling is blocked due to non-empty scheduling gates"
 _GENERATION_KINDS = {
     "Deployment",
     "ReplicaSet",
@@ -99,6 +100,18 @@ def prepare_create(obj: dict, kind: Kind, now: float, rng: random.Random) -> Non
         obj["status"] = {}
     elif kind.kind == "Pod":
         obj["status"] = {"phase": "Pending"}
+        if (obj.get("spec") or {}).get("schedulingGates"):
+            # applySchedulingGatedCondition: the scheduler will not look at it yet.
+            obj["status"]["conditions"] = [
+                {
+                    "type": "PodScheduled",
+                    "status": "False",
+                    "lastProbeTime": None,
+                    "lastTransitionTime": rfc3339(now),
+                    "reason": "SchedulingGated",
+                    "message": SCHEDULING_GATED,
+                }
+            ]
 
 
 def prepare_update(new: dict, old: dict, kind: Kind, subresource: str = "") -> None:

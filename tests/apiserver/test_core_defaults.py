@@ -246,3 +246,15 @@ def test_an_object_without_name_or_generate_name_is_invalid(api):
         }
     ]
     assert revision(api) == before
+
+
+def test_a_gated_pod_is_created_unschedulable_for_now(api):
+    pod = bare_pod("gated")
+    pod["spec"]["schedulingGates"] = [{"name": "example.com/wait"}]
+    (condition,) = api.create(pod)["status"]["conditions"]
+    assert condition["type"] == "PodScheduled"
+    assert (condition["status"], condition["reason"]) == ("False", "SchedulingGated")
+    assert condition["message"] == (
+        "Scheduling is blocked due to non-empty scheduling gates"
+    )
+    assert "conditions" not in api.create(bare_pod("free"))["status"]
