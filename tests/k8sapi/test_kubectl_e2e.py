@@ -162,8 +162,9 @@ def test_auth_answers(kubectl):
 
 
 def test_a_wrong_token_is_unauthorized(kubectl, lab):
-    path = lab.kubeconfig("alice-lab")
-    path.write_text(re.sub(r"token: \S+", "token: kl1.1.1.bad", path.read_text()))
+    good = lab.kubeconfig("alice-lab")
+    path = good.with_name("wrong-token.kubeconfig")  # the other tests keep the good one
+    path.write_text(re.sub(r"token: \S+", "token: kl1.1.1.bad", good.read_text()))
     done = kubectl("get", "pods", check=False, env_=live.kubectl_env(lab, path))
     assert done.returncode == 1
     assert "error: You must be logged in to the server (Unauthorized)" in done.stderr

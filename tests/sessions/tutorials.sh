@@ -288,7 +288,7 @@ section_rollouts() {
   expect "pause"                          '^deployment.apps/app paused$'      k rollout pause deployment/app
   expect "set image while paused"         '^deployment.apps/app image updated$' \
     k set image deployment/app nginx=nginx:1.27
-  expect "nothing rolls while paused"     '^app +2/2 +0 +2 +'                 k get deployment app
+  eventually 30 "nothing rolls while paused" '^app +2/2 +0 +2 +'            k get deployment app
   expect_fail "pausing twice"             'error: deployments.apps "app" is already paused' k rollout pause deployment/app
   expect "resume"                         '^deployment.apps/app resumed$'     k rollout resume deployment/app
   expect "the new image rolls out"        'deployment "app" successfully rolled out' \
