@@ -67,17 +67,15 @@ def running_lab(var: Path):
 
 
 def start_daphne(port: int, log_path: Path, workers: int = 1) -> subprocess.Popen:
-    """daphne on 127.0.0.1:`port`, once it answers; its output goes to `log_path`.
+    """`config.serving`'s daphne workers on 127.0.0.1:`port`, as the lab runs them,
+    once they answer; their output goes to `log_path`.
 
-    One process is plain daphne; more are `config.serving`'s daphne workers sharing
-    the port, as the lab runs them."""
+    Even one worker goes through `config.serving`: plain daphne listens with a
+    backlog of 50, and a class connecting at once overflowed it (the kernel then
+    resets connections the server never saw)."""
     log = open(log_path, "w")  # noqa: SIM115 (closed with the process)
-    if workers > 1:
-        command = [sys.executable, "-m", "config.serving"]
-        command += ["--bind", f"127.0.0.1:{port}", "--workers", str(workers)]
-    else:
-        command = [sys.executable, "-m", "daphne", "-b", "127.0.0.1", "-p", str(port)]
-        command.append("config.asgi:application")
+    command = [sys.executable, "-m", "config.serving"]
+    command += ["--bind", f"127.0.0.1:{port}", "--workers", str(workers)]
     process = subprocess.Popen(
         command,
         cwd=ROOT,

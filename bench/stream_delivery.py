@@ -1,4 +1,4 @@
-"""Delivery of the live stream: real daphne, the real Redis channel layer, many browsers.
+"""Delivery of the live stream: real daphne, real Redis, many browsers.
 
 Run from the project root:
 
@@ -7,13 +7,14 @@ Run from the project root:
 
 Everything runs in a scratch directory of its own: a SQLite database (DATABASE_URL is
 ignored, so no configured database is ever written), the embedded Redis unless
-REDIS_URL is set, and daphne serving `config.asgi` as `manage.py lab` runs it, with the
-settings' CHANNEL_LAYERS.
+REDIS_URL is set (the clusters' change feed is its pub/sub), and daphne workers serving
+`config.asgi` through `config.serving`, as `manage.py lab` runs them.
 
 1. Watchers. Each WebSocket client watches a cluster of its own, and writer processes
    (two, as the lab's Celery worker has) change every cluster twice a second (a merge
-   patch of a Service through the API server). A client counts a gap when a frame does not start at the revision the last
-   one reached, and every written revision must reach the client watching its cluster.
+   patch of a Service through the API server). A client counts a gap when a frame does
+   not start at the revision the last one reached, and every written revision must
+   reach the client watching its cluster.
    Commit → frame runs from the moment the write returned (it has committed) to the
    moment the client read the frame carrying that revision.
 2. Connect storm. 500 clients open their WebSocket spread evenly over 2 s and stay
@@ -97,20 +98,20 @@ def _write(share: list[tuple[int, int]], total: int, seconds, rate, start, out):
 
 
 def _time_nudges() -> list[tuple[str, int, float]]:
-    """(group, revision, wall time) of every nudge once Redis has taken it, to tell
-    the writer's share of the delay from the server's."""
-    from channels.layers import get_channel_layer
+    """(channel, revision, wall time) of every notification once Redis has taken it,
+    to tell the writer's share of the delay from the server's."""
+    from cluster import layer_sender
+    from cluster.watch import CHANGED
 
-    layer = get_channel_layer()
-    send = layer.group_send
+    publish = layer_sender._Publisher.publish
     sent: list[tuple[str, int, float]] = []
 
-    async def timed(group: str, message: dict) -> None:
-        await send(group, message)
-        if message.get("type") == "cluster.changed":
-            sent.append((group, message["revision"], time.time()))
+    async def timed(self, channel: str, kind: str, message: dict) -> None:
+        await publish(self, channel, kind, message)
+        if kind == CHANGED:
+            sent.append((channel, message["revision"], time.time()))
 
-    layer.group_send = timed
+    layer_sender._Publisher.publish = timed
     return sent
 
 
@@ -210,8 +211,9 @@ def _make_clusters(count: int) -> list[tuple[int, str, str]]:
 
     User = get_user_model()
     made = []
-    notify = watch.notify
-    watch.notify = lambda *args, **kwargs: None  # nobody watches yet
+    notify, logged = watch.notify, watch.logged
+    # Nobody watches yet.
+    watch.notify = watch.logged = lambda *args, **kwargs: None
     try:
         for i in range(count):
             user = User.objects.create_user(f"student{i:03d}")
@@ -219,7 +221,7 @@ def _make_clusters(count: int) -> list[tuple[int, str, str]]:
             api_for(cluster).create(_service())
             made.append((cluster.pk, cluster.slug, session_cookie(user)))
     finally:
-        watch.notify = notify
+        watch.notify, watch.logged = notify, logged
     return made
 
 
@@ -300,7 +302,7 @@ async def _run_watchers(port, clusters, seconds, rate, writers, server_pid) -> d
 
 def _nudge_delays(writes, nudges) -> list[float]:
     """Milliseconds from each write's commit to the first nudge covering it."""
-    from cluster.watch import group_name
+    from cluster.watch import feed_channel
 
     by_group: dict[str, list[tuple[int, float]]] = {}
     for group, revision, at in nudges:
@@ -308,7 +310,7 @@ def _nudge_delays(writes, nudges) -> list[float]:
     delays = []
     for cluster_id, rev, committed in writes:
         covering = [
-            at for r, at in by_group.get(group_name(cluster_id), []) if r >= rev
+            at for r, at in by_group.get(feed_channel(cluster_id), []) if r >= rev
         ]
         if covering:
             delays.append((min(covering) - committed) * 1000)
@@ -379,13 +381,13 @@ def main() -> None:
         "--web-workers",
         type=int,
         default=1,
-        help="daphne processes sharing the port (config.serving); 1 is plain daphne",
+        help="daphne processes sharing the port (config.serving, as the lab runs them)",
     )
     parser.add_argument("--storm", type=int, default=STORM_CLIENTS)
     args = parser.parse_args()
 
     var = scratch_settings("kubelab-bench-stream-")
-    from django.conf import settings
+    from cluster import layer_sender
 
     with running_lab(var) as start_server:
         began = time.perf_counter()
@@ -403,11 +405,12 @@ def main() -> None:
         # The storm measures connecting, not the watchers' backlog: wait until the
         # server answers a page again.
         drained = _wait_until_answering(port)
+        storm_cpu = cpu_seconds(daphne.pid)
         s = asyncio.run(_run_storm(port, clusters, args.storm, STORM_SECONDS))
-    layer = settings.CHANNEL_LAYERS["default"]["CONFIG"]
+        storm_cpu = cpu_seconds(daphne.pid) - storm_cpu
     print(
-        f"channel layer: pool {layer['hosts'][0].get('max_connections', 'default')}, "
-        f"capacity {layer.get('capacity', 'default')}"
+        "change feed: Redis pub/sub, the writer gathers for "
+        f"{layer_sender.GATHER_SECONDS * 1000:.0f} ms"
     )
     print(
         f"watchers: {w['watchers']} clients, {w['writes']} writes "
@@ -439,7 +442,8 @@ def main() -> None:
         f"(all in {s['all_in']:.1f} s)"
     )
     print(
-        f"  accept p95 {s['accept_p95']:.0f} ms, snapshot p95 {s['snapshot_p95']:.0f} ms"
+        f"  accept p95 {s['accept_p95']:.0f} ms, snapshot p95 {s['snapshot_p95']:.0f} ms;"
+        f" daphne {storm_cpu / max(1, s['clients']) * 1000:.1f} ms of CPU a client"
     )
     for error in s["errors"][:5]:
         print(f"  client error: {error}")

@@ -121,7 +121,7 @@ def _log(
     body: str,
 ) -> None:
     _execute(_INSERT_EVENT, [cluster_id, revision, type_, *key, body])
-    transaction.on_commit(lambda: watch.notify(cluster_id, revision))
+    transaction.on_commit(lambda: watch.logged(cluster_id, revision, type_, key, body))
     if revision % _COMPACT_EVERY == 0:
         transaction.on_commit(lambda: compact(cluster_id))
 

@@ -37,6 +37,11 @@ RESTART_PAUSE = 1.0  # seconds before a dead worker is started again
 # Celery's ticks are background work: run beside the web workers, they yield the CPU
 # to a student's request instead of making it wait behind a hundred clusters' ticks.
 BACKGROUND_NICENESS = 10
+# Seconds a WebSocket may take from connecting to being accepted. daphne drops it after
+# 5 s, and a class opening its labs at once on a busy machine waited longer than that
+# behind the other handshakes: each browser dropped came straight back (with the
+# work done for it wasted), so a burst never drained.
+WEBSOCKET_HANDSHAKE_TIMEOUT = 30
 
 
 def background_priority() -> None:
@@ -173,6 +178,8 @@ def run_worker(application: str, fd: int | None, tls_fd: int | None, key, cert):
         endpoints=endpoints or ["adopted"],
         ready_callable=adopt_sockets,
         server_name="daphne",
+        websocket_handshake_timeout=WEBSOCKET_HANDSHAKE_TIMEOUT,
+        websocket_connect_timeout=WEBSOCKET_HANDSHAKE_TIMEOUT,
     )
     server.endpoints = endpoints
     server.run()

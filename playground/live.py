@@ -5,6 +5,9 @@ sees exactly what a client of the cluster sees. Machines, components and the clo
 not etcd objects; each frame carries them when they changed since the last frame.
 Every frame states the revision it starts from and the one it reaches, so a client
 that misses a frame notices the gap and asks for a fresh snapshot.
+
+Most change frames are not read at all: a write's notification carries its changes in
+the frame's form (`cluster.diagram_changes`), and `carried_frame` wraps them.
 """
 
 from __future__ import annotations
@@ -16,33 +19,14 @@ from typing import TypedDict
 
 from django.db import connection
 
-from cluster import kinds
 from cluster.access import sim_now
 from cluster.apiserver.core import ApiServer, Caller
 from cluster.apiserver.errors import ApiError
 from cluster.apiserver.plane import PlaneState, plane_state
+from cluster.diagram_changes import DIAGRAM_BUCKETS, DIAGRAM_KINDS, object_key, slim
 from cluster.models import Cluster, Component, Machine
+from cluster.simtime import clock_now
 
-# What the diagram draws. Leases and endpoint slices change every few seconds and
-# draw nothing, so they are not streamed.
-DIAGRAM_KINDS = tuple(
-    kinds.by_kind(name)
-    for name in (
-        "Node",
-        "Pod",
-        "Service",
-        "Endpoints",
-        "Ingress",
-        "Deployment",
-        "ReplicaSet",
-        "DaemonSet",
-        "StatefulSet",
-        "PersistentVolumeClaim",
-        "PersistentVolume",
-        "Event",
-    )
-)
-DIAGRAM_BUCKETS = tuple(sorted({k.bucket for k in DIAGRAM_KINDS}))
 # The timeline shows recent history; older events stay available through the API.
 SNAPSHOT_EVENTS = 200
 # One frame carries at most this many changes; the rest follow in the next frame.
@@ -50,28 +34,14 @@ FRAME_EVENTS = 2000
 # daphne will not send a WebSocket message over 1 MiB (the consumer dies with it), so a
 # frame carries about this much at most: a big snapshot goes as several frames.
 FRAME_BYTES = 512 * 1024
-LAST_APPLIED = "kubectl.kubernetes.io/last-applied-configuration"
 CALLER = "web"
+_dumps = json.JSONEncoder(separators=(",", ":")).encode
 
 
 class Change(TypedDict):
     type: str  # ADDED | MODIFIED | DELETED
     key: str  # "<bucket>/<namespace>/<name>"
     obj: dict
-
-
-def object_key(bucket: str, namespace: str, name: str) -> str:
-    return f"{bucket}/{namespace or ''}/{name}"
-
-
-def slim(obj: dict) -> dict:
-    """The object without the bookkeeping the diagram never shows (managed fields)."""
-    meta = obj.get("metadata") or {}
-    meta.pop("managedFields", None)
-    annotations = meta.get("annotations")
-    if annotations and LAST_APPLIED in annotations:
-        annotations.pop(LAST_APPLIED)
-    return obj
 
 
 def _machine_rows(cluster_id: int) -> list[tuple]:
@@ -151,8 +121,48 @@ def _read_cluster(cluster_id: int) -> Cluster:
 
 def clock_state(cluster: Cluster) -> dict:
     """The clock as the browser extrapolates it: sim time at a wall instant, and speed."""
+    return anchored_clock((cluster.sim_anchor, cluster.wall_anchor, cluster.speed))
+
+
+def anchored_clock(anchors: tuple[float, float, float]) -> dict:
+    """`clock_state` from the cluster's (sim anchor, wall anchor, speed)."""
+    sim_anchor, wall_anchor, speed = anchors
     wall = time.time()
-    return {"now": sim_now(cluster, wall), "wall": wall, "speed": cluster.speed}
+    return {
+        "now": clock_now(sim_anchor, wall_anchor, speed, wall),
+        "wall": wall,
+        "speed": speed,
+    }
+
+
+def continue_from(rev: int, segments: list[list]) -> tuple[int, list[str]] | None:
+    """The revision reached and the changes' texts when the carried `segments`
+    ([from, to, text], in any order) continue from `rev` without a hole; None when a
+    revision in between is missing (it came from elsewhere) or they are too big for a
+    frame: then only a read of the log can tell."""
+    changes, size = [], 0
+    for start, end, text in sorted(segments, key=lambda segment: segment[0]):
+        if end <= rev:
+            continue  # already sent (a read got it first)
+        if start != rev:
+            return None
+        if text:
+            changes.append(text)
+            size += len(text)
+        rev = end
+    return None if size > FRAME_BYTES else (rev, changes)
+
+
+def carried_frame(start: int, rev: int, changes: list[str], anchors: tuple) -> str:
+    """A changes frame as text, from changes already in their JSON form (what a
+    notification carries), with the clock from the anchors of the last read.
+
+    The machines are left out: what changes them notifies without carrying."""
+    clock = json.dumps(anchored_clock(anchors))
+    return (
+        f'{{"t":"changes","from":{start},"rev":{rev},"clock":{clock},'
+        f'"changes":[{",".join(changes)}]}}'
+    )
 
 
 class LiveStream:
@@ -162,7 +172,7 @@ class LiveStream:
         self.cluster_id = cluster_id
         self.revision: int | None = None  # None until a snapshot succeeded
         self._machine_rows: list[tuple] | None = None
-        self._clock: tuple | None = None
+        self.clock_anchors: tuple | None = None  # (sim anchor, wall anchor, speed)
 
     def _read(self, force: bool) -> tuple[ApiServer, Cluster, dict]:
         """The API server to read objects through, the cluster, and the machines and
@@ -174,9 +184,9 @@ class LiveStream:
             plane["machines"] = machines_state(self.cluster_id, rows)
             self._machine_rows = rows
         anchors = (cluster.sim_anchor, cluster.wall_anchor, cluster.speed)
-        if force or anchors != self._clock:
+        if force or anchors != self.clock_anchors:
             plane["clock"] = clock_state(cluster)
-            self._clock = anchors
+            self.clock_anchors = anchors
         # The system caller `api_for` builds, with the control plane from the rows
         # just read rather than a query of its own.
         api = ApiServer(
@@ -278,6 +288,16 @@ def _trim_events(objects: dict[str, dict]) -> dict[str, dict]:
     for key in events[:-SNAPSHOT_EVENTS]:
         del objects[key]
     return objects
+
+
+def frame_texts(frame: dict) -> list[str]:
+    """The WebSocket messages that carry `frame`: its JSON, or `frame_parts` of it when
+    that is bigger than FRAME_BYTES (a snapshot measured object by object only then:
+    it cost as much as encoding the snapshot once more)."""
+    text = _dumps(frame)
+    if len(text) <= FRAME_BYTES:
+        return [text]
+    return [_dumps(part) for part in frame_parts(frame)]
 
 
 def frame_parts(frame: dict) -> list[dict]:

@@ -2,9 +2,9 @@
 
 The view checks everything it can up front, then returns an async iterator, so an open
 watch holds no thread. The iterator reads the log from its last revision whenever the
-channel layer nudges the cluster's group (`cluster.watch`), and every second anyway,
-so a lost nudge only delays an event, never loses it. A resume older than the log gets
-an ERROR event with 410 Expired, as kube-apiserver sends it.
+cluster's change feed says it changed (`cluster.change_feed`), and every second
+anyway, so a lost notification only delays an event, never loses it. A resume older
+than the log gets an ERROR event with 410 Expired, as kube-apiserver sends it.
 
 With label or field selectors, an object that stops matching is sent as DELETED and one
 that starts matching as ADDED. Which objects match is judged from the moment the watch
@@ -22,11 +22,9 @@ import time
 from dataclasses import dataclass, field
 
 from asgiref.sync import sync_to_async
-from channels.layers import get_channel_layer
 from django.http import StreamingHttpResponse
 
-from cluster import access
-from cluster import watch as nudges
+from cluster import access, change_feed
 from cluster.apiserver import errors, tables
 from cluster.k8sapi import bodies, negotiation
 from cluster.k8sapi.context import RequestContext
@@ -38,8 +36,7 @@ log = logging.getLogger(__name__)
 
 DEFAULT_TIMEOUT = 1800  # seconds; kube-apiserver picks 30-60 minutes
 MAX_TIMEOUT = 3600
-POLL_SECONDS = 1.0  # safety net between nudges
-POLL_WITHOUT_LAYER = 0.25
+POLL_SECONDS = 1.0  # safety net between notifications
 BOOKMARK_SECONDS = 60.0
 
 
@@ -198,35 +195,17 @@ def _bookmark(state: WatchState) -> str:
     return dumps({"type": "BOOKMARK", "object": obj}) + "\n"
 
 
-async def _subscribe(cluster_id: int):
-    layer = get_channel_layer()
-    if layer is None:
-        return None, None
-    try:
-        channel = await layer.new_channel()
-        await layer.group_add(nudges.group_name(cluster_id), channel)
-    except Exception:  # no Redis: fall back to polling the log
-        log.warning("watch falls back to polling", exc_info=True)
-        return None, None
-    return layer, channel
-
-
-async def _wait_for_nudge(layer, channel, seconds: float) -> None:
-    if layer is None:
-        await asyncio.sleep(min(seconds, POLL_WITHOUT_LAYER))
-        return
-    try:
-        await asyncio.wait_for(layer.receive(channel), seconds)
-    except TimeoutError:
-        pass
-    except Exception:
-        await asyncio.sleep(min(seconds, POLL_WITHOUT_LAYER))
-
-
 async def _stream(state: WatchState, initial: list[str]):
     # Reads run in the shared thread pool: an idle watch holds no thread of its own.
     read = sync_to_async(read_new, thread_sensitive=False)
-    layer, channel = await _subscribe(state.cluster.pk)
+    changed = asyncio.Event()
+
+    def on_feed(kind: str, payload) -> None:
+        if kind != change_feed.CALLS:  # a change, or notifications were lost
+            changed.set()
+
+    feed = change_feed.current()
+    await feed.join(state.cluster.pk, on_feed)
     try:
         # An empty first chunk sends the headers now, as kube-apiserver does, so a
         # client waiting for them (most HTTP libraries) starts reading at once.
@@ -236,6 +215,7 @@ async def _stream(state: WatchState, initial: list[str]):
         deadline = time.monotonic() + state.timeout
         next_bookmark = time.monotonic() + BOOKMARK_SECONDS
         while True:
+            changed.clear()  # a change from now on wakes the wait below
             lines, finished = await read(state)
             for line in lines:
                 yield line
@@ -247,8 +227,9 @@ async def _stream(state: WatchState, initial: list[str]):
             if state.bookmarks and now >= next_bookmark:
                 next_bookmark = now + BOOKMARK_SECONDS
                 yield _bookmark(state)
-            await _wait_for_nudge(layer, channel, min(POLL_SECONDS, deadline - now))
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(
+                    changed.wait(), min(POLL_SECONDS, deadline - now)
+                )
     finally:
-        if layer is not None:
-            with contextlib.suppress(Exception):
-                await layer.group_discard(nudges.group_name(state.cluster.pk), channel)
+        await feed.leave(state.cluster.pk, on_feed)

@@ -7,10 +7,6 @@ Kubernetes `Status` with the same code, plus `errors`: one entry per field.
 
 from __future__ import annotations
 
-import contextlib
-
-from asgiref.sync import async_to_sync
-from channels.layers import get_channel_layer
 from django.http import Http404
 from drf_spectacular.openapi import AutoSchema
 from drf_spectacular.types import OpenApiTypes
@@ -18,12 +14,11 @@ from rest_framework.exceptions import PermissionDenied
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from cluster import idle
+from cluster import idle, watch
 from cluster.access import api_for, can_read, read_only_reason
 from cluster.apiserver.errors import ApiError
 from cluster.models import Cluster
 from cluster.operations import OperationError
-from cluster.watch import group_name
 
 SAFE_METHODS = ("GET", "HEAD", "OPTIONS")
 CALLER = "web"
@@ -50,26 +45,21 @@ def status_code(exc: ApiError) -> int:
 
 def publish_calls(cluster_id: int, calls) -> None:
     """Show the API calls a request made as pulses on the diagram."""
-    layer = get_channel_layer()
-    if layer is None or not calls:
-        return
-    message = {
-        "type": "cluster.calls",
-        "calls": [
-            {
-                "caller": c.caller,
-                "verb": c.verb,
-                "resource": c.resource,
-                "namespace": c.namespace,
-                "name": c.name,
-                "code": c.code,
-            }
-            for c in calls[-50:]
-        ],
-    }
-    # An animation never fails a request, so a down Redis is ignored here.
-    with contextlib.suppress(Exception):
-        async_to_sync(layer.group_send)(group_name(cluster_id), message)
+    if calls:
+        watch.publish_calls(
+            cluster_id,
+            [
+                {
+                    "caller": c.caller,
+                    "verb": c.verb,
+                    "resource": c.resource,
+                    "namespace": c.namespace,
+                    "name": c.name,
+                    "code": c.code,
+                }
+                for c in calls[-50:]
+            ],
+        )
 
 
 class JsonObjectSchema(AutoSchema):

@@ -311,3 +311,114 @@ def test_a_burst_of_changes_is_sent_in_frames_of_bounded_size(cluster, monkeypat
     assert [k for k in added if k.startswith("services/")] == [
         f"services/specs/default/s{i}" for i in range(10)
     ]
+
+
+@pytest.fixture
+def reads(monkeypatch) -> list[int]:
+    """The revisions the stream read change frames from (it reads the log only when
+    what a notification carried cannot be forwarded as it is)."""
+    from cluster import layer_sender
+
+    layer_sender.flush()  # what the cluster's creation notified is out of the way
+    made: list[int] = []
+    next_frame = LiveStream.next_frame
+
+    def counted(self, *args, **kwargs):
+        made.append(self.revision)
+        return next_frame(self, *args, **kwargs)
+
+    monkeypatch.setattr(LiveStream, "next_frame", counted)
+    return made
+
+
+def test_a_write_reaches_the_browser_as_carried_without_a_read(cluster, alice, reads):
+    cookie = session_cookie(alice)
+    api = api_for(cluster)
+
+    async def scenario():
+        comm = communicator(cluster, cookie)
+        await comm.connect()
+        snapshot = await comm.receive_json_from(timeout=5)
+        await database_sync_to_async(api.create)(service("web"))
+        frames = await frames_until(comm, lambda f: f["t"] == "changes")
+        await comm.disconnect()
+        return snapshot, frames[-1]
+
+    snapshot, frame = async_to_sync(scenario)()
+    assert reads == []
+    assert frame["from"] == snapshot["rev"]
+    assert frame["rev"] == snapshot["rev"] + 1
+    [change] = frame["changes"]
+    assert (change["type"], change["key"]) == ("ADDED", "services/specs/default/web")
+    assert change["obj"] == api.get(kinds.by_kind("Service"), "default", "web")
+    assert set(frame["clock"]) == {"now", "wall", "speed"}
+
+
+def test_a_revision_whose_notification_never_came_is_read_from_the_log(
+    cluster, alice, reads, monkeypatch
+):
+    """Another process wrote it and its notification was lost: the next write's
+    carried changes do not continue from the browser's revision."""
+    from cluster import watch
+
+    cookie = session_cookie(alice)
+    api = api_for(cluster)
+    logged = watch.logged
+
+    def write_unnoticed():
+        monkeypatch.setattr(watch, "logged", lambda *args, **kwargs: None)
+        try:
+            api.create(service("unnoticed"))
+        finally:
+            monkeypatch.setattr(watch, "logged", logged)
+
+    async def scenario():
+        comm = communicator(cluster, cookie)
+        await comm.connect()
+        snapshot = await comm.receive_json_from(timeout=5)
+        await database_sync_to_async(write_unnoticed)()
+        await database_sync_to_async(api.create)(service("noticed"))
+        frames = await frames_until(
+            comm, lambda f: "services/specs/default/noticed" in str(f.get("changes"))
+        )
+        await comm.disconnect()
+        return snapshot, [f for f in frames if f["t"] == "changes"]
+
+    snapshot, frames = async_to_sync(scenario)()
+    assert reads == [snapshot["rev"]]
+    assert [f["from"] for f in frames] == [snapshot["rev"]]
+    assert [c["key"] for c in frames[0]["changes"]] == [
+        "services/specs/default/unnoticed",
+        "services/specs/default/noticed",
+    ]
+
+
+def test_what_was_written_while_the_feed_was_disconnected_arrives(
+    cluster, alice, monkeypatch
+):
+    import redis
+    from django.conf import settings
+
+    from cluster import watch
+
+    cookie = session_cookie(alice)
+    api = api_for(cluster)
+
+    def write_while_disconnected():
+        redis.Redis.from_url(settings.REDIS_URL).client_kill_filter(_type="pubsub")
+        # Published to nobody: the feed is reconnecting.
+        monkeypatch.setattr(watch, "logged", lambda *args, **kwargs: None)
+        api.create(service("missed"))
+
+    async def scenario():
+        comm = communicator(cluster, cookie)
+        await comm.connect()
+        snapshot = await comm.receive_json_from(timeout=5)
+        await database_sync_to_async(write_while_disconnected)()
+        frames = await frames_until(comm, lambda f: f["t"] == "changes")
+        await comm.disconnect()
+        return snapshot, frames[-1]
+
+    snapshot, frame = async_to_sync(scenario)()
+    assert frame["from"] == snapshot["rev"]
+    assert [c["key"] for c in frame["changes"]] == ["services/specs/default/missed"]

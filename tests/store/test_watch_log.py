@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
+import json
+
 import pytest
-from asgiref.sync import async_to_sync
-from channels.layers import get_channel_layer
 from django.db import transaction
 
-from cluster import store, watch
+from cluster import layer_sender, store, watch
 from cluster.apiserver import errors
 from tests.store.conftest import DEPLOYMENT, POD, deployment, pod
+from tests.store.feed_listener import FeedListener
 
 pytestmark = pytest.mark.django_db
 
@@ -115,19 +116,24 @@ def test_a_compacted_cluster_leaves_the_other_clusters_log_alone(
     assert [e.revision for e in store.events_since(other_cluster, 0)] == [1, 2, 3]
 
 
-def test_a_committed_write_publishes_the_revision_to_the_cluster_group(
+def test_a_committed_write_publishes_its_revision_and_change_to_the_cluster(
     cluster, django_capture_on_commit_callbacks
 ):
-    layer = get_channel_layer()
-    channel = async_to_sync(layer.new_channel)()
-    async_to_sync(layer.group_add)(watch.group_name(cluster), channel)
+    listener = FeedListener(cluster)
     try:
         with django_capture_on_commit_callbacks(execute=True):
             store.create(cluster, POD, pod("a"))
-        message = async_to_sync(layer.receive)(channel)
+        layer_sender.flush()
+        message = listener.received(kind=watch.CHANGED)[-1]
     finally:
-        async_to_sync(layer.group_discard)(watch.group_name(cluster), channel)
-    assert message == {"type": "cluster.changed", "revision": 1, "resync": False}
+        listener.close()
+    [[start, end, text]] = message["carried"]
+    assert (message["revision"], message["resync"], start, end) == (1, False, 0, 1)
+    assert json.loads(text) == {
+        "type": "ADDED",
+        "key": "pods/default/a",
+        "obj": store.get(cluster, POD, "default", "a"),
+    }
 
 
 def test_a_rolled_back_write_publishes_nothing_and_leaves_no_trace(
