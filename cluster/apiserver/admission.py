@@ -14,8 +14,9 @@ from dataclasses import dataclass, field
 
 from cluster.apiserver import errors
 from cluster.apiserver.defaults import qos_class
+from cluster.controllers import resourcequota
 from cluster.kinds import Kind
-from cluster.objects import names
+from cluster.objects import names, quantity
 
 IMMORTAL_NAMESPACES = ("default", "kube-system", "kube-public")
 NAMESPACE_TERMINATING = (
@@ -55,6 +56,15 @@ READS = {
     ("v1", "Pod"): ("LimitRange", "ServiceAccount", "PriorityClass"),
     ("v1", "PersistentVolumeClaim"): ("StorageClass",),
 }
+
+
+def reads_for(kind: Kind) -> tuple[str, ...]:
+    """What admission of a create of `kind` lists: the mutating plugins' reads, and the
+    namespace's ResourceQuotas for any namespaced kind but Events (never charged)."""
+    reads = READS.get((kind.api_version, kind.kind), ())
+    if kind.namespaced and kind.kind != "Event":
+        reads += ("ResourceQuota",)
+    return reads
 
 
 @dataclass
@@ -377,3 +387,98 @@ def storage_object_in_use_protection(obj: dict) -> None:
     finalizers = obj.setdefault("metadata", {}).setdefault("finalizers", [])
     if finalizer not in finalizers:
         finalizers.append(finalizer)
+
+
+QUOTA_EXCEEDED = (
+    "exceeded quota: {name}, requested: {requested}, used: {used}, limited: {hard}"
+)
+QUOTA_MUST_SPECIFY = "failed quota: {name}: must specify {missing}"
+QUOTA_STATUS_UNKNOWN = "status unknown for quota: {name}, resources: {resources}"
+
+
+def charge_resource_quotas(kind: Kind, obj: dict, quotas: list[dict]) -> list[dict]:
+    """ResourceQuota on create: each quota of the namespace whose status.hard names a
+    resource the object uses must have room for it; returns those quotas with the
+    object added to status.used, to be written before the object is."""
+    delta = resourcequota.usage(obj, kind.kind, now=0.0)
+    charged = []
+    for rq in sorted(quotas, key=lambda q: q["metadata"]["name"]):
+        status = rq.get("status") or {}
+        hard, used = status.get("hard") or {}, status.get("used") or {}
+        scopes = (rq.get("spec") or {}).get("scopes") or []
+        if kind.kind == "Pod" and not resourcequota.pod_matches_scopes(obj, scopes):
+            continue
+        name = rq["metadata"]["name"]
+        if kind.kind == "Pod" and (missing := _unspecified_compute(obj, hard)):
+            raise _quota_forbidden(
+                kind, obj, QUOTA_MUST_SPECIFY.format(name=name, missing=missing)
+            )
+        requested = {
+            r: a
+            for r, a in delta.items()
+            if r in hard
+            and quantity.is_valid(hard[r])
+            and quantity.is_valid(used.get(r, 0))
+        }
+        if not requested:
+            continue
+        unknown = sorted(r for r in requested if r not in used)
+        if unknown:
+            raise _quota_forbidden(
+                kind,
+                obj,
+                QUOTA_STATUS_UNKNOWN.format(name=name, resources=",".join(unknown)),
+            )
+        new_used = {
+            r: resourcequota.Amount.of(used[r]) + a for r, a in requested.items()
+        }
+        over = sorted(
+            r for r, a in new_used.items() if a.value > quantity.parse(hard[r])
+        )
+        if over:
+            raise _quota_forbidden(
+                kind,
+                obj,
+                QUOTA_EXCEEDED.format(
+                    name=name,
+                    requested=_pretty({r: str(requested[r]) for r in over}),
+                    used=_pretty({r: used[r] for r in over}),
+                    hard=_pretty({r: hard[r] for r in over}),
+                ),
+            )
+        charged.append(
+            {
+                **rq,
+                "status": {
+                    **status,
+                    "used": {**used, **{r: str(a) for r, a in new_used.items()}},
+                },
+            }
+        )
+    return charged
+
+
+def _unspecified_compute(pod: dict, hard: dict) -> str:
+    """The cpu/memory quota resources some container leaves unset: a quota on them
+    makes every container state them (`limits.cpu for: app; ...`), or ""."""
+    limited = set(hard) & set(resourcequota.POD_COMPUTE)
+    missing: dict[str, set[str]] = {}
+    spec = pod.get("spec") or {}
+    for c in [*(spec.get("containers") or []), *(spec.get("initContainers") or [])]:
+        resources = c.get("resources") or {}
+        for name in limited:
+            field, resource = resourcequota.POD_COMPUTE[name]
+            if (resources.get(field) or {}).get(resource) is None:
+                missing.setdefault(name, set()).add(c.get("name", ""))
+    return "; ".join(
+        f"{name} for: {','.join(sorted(missing[name]))}" for name in sorted(missing)
+    )
+
+
+def _pretty(values: dict[str, str]) -> str:
+    return ",".join(f"{k}={values[k]}" for k in sorted(values))
+
+
+def _quota_forbidden(kind: Kind, obj: dict, why: str) -> errors.ApiError:
+    name = (obj.get("metadata") or {}).get("name", "")
+    return errors.forbidden(kind.qualified, name, why, kind.group, kind.plural)

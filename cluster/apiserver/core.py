@@ -193,7 +193,13 @@ class ApiServer:
         if kind.kind == "Service":
             services = self.list(kinds.by_kind("Service")).items or []
             allocators.allocate_service(obj, services, self.rng)
-        quota.admit_create(self.cluster_id, kind, obj)
+        quota.admit_create(
+            self.cluster_id,
+            kind,
+            obj,
+            dry_run,
+            prefetched.get(("ResourceQuota", meta.get("namespace"), None)),
+        )
         if dry_run:
             return obj
         for _attempt in range(5):
@@ -252,6 +258,8 @@ class ApiServer:
         metadata.prepare_update(obj, old, kind, subresource)
         if subresource not in ("status", "binding"):
             apply_defaults(obj)
+            if kind.kind == "DaemonSet":
+                metadata.template_generation(obj, old)
         if subresource != "binding":
             self._validate(kind, obj, old)
         if kind.kind == "Service" and subresource != "status":
@@ -451,7 +459,7 @@ class ApiServer:
             wanted.append(("Namespace", None, namespace))
         wanted += [
             (name, namespace if kinds.by_kind(name).namespaced else None, None)
-            for name in admission.READS.get((kind.api_version, kind.kind), ())
+            for name in admission.reads_for(kind)
         ]
         if not wanted:
             return {}

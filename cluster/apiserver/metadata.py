@@ -49,6 +49,7 @@ _GENERATION_KINDS = {
     "NetworkPolicy",
 }
 FOREGROUND = "foregroundDeletion"
+TEMPLATE_GENERATION = "deprecated.daemonset.template.generation"
 ORPHAN = "orphan"
 IMMUTABLE_META = (
     "uid",
@@ -96,6 +97,8 @@ def prepare_create(obj: dict, kind: Kind, now: float, rng: random.Random) -> Non
         meta["generation"] = 1
     obj["apiVersion"] = kind.api_version
     obj["kind"] = kind.kind
+    if kind.kind == "DaemonSet":
+        template_generation(obj, None)
     if kind.kind in _STATUS_RESET_ON_CREATE:
         obj["status"] = {}
     elif kind.kind == "Pod":
@@ -148,6 +151,22 @@ def prepare_update(new: dict, old: dict, kind: Kind, subresource: str = "") -> N
     if "generation" in old_meta:
         changed = _spec_of(new) != _spec_of(old)
         new_meta["generation"] = old_meta["generation"] + (1 if changed else 0)
+
+
+def template_generation(new: dict, old: dict | None) -> None:
+    """A DaemonSet's spec.templateGeneration, which apps/v1 shows as an annotation:
+    1 on create (or the value given), the stored one plus 1 when the (defaulted)
+    template changes."""
+    annotations = new["metadata"].setdefault("annotations", {})
+    if old is None:
+        given = annotations.get(TEMPLATE_GENERATION, "")
+        value = int(given) if given.isdigit() and int(given) > 0 else 1
+    else:
+        stored = (old["metadata"].get("annotations") or {}).get(TEMPLATE_GENERATION)
+        value = int(stored) if stored and stored.isdigit() else 1
+        if (new.get("spec") or {}).get("template") != old["spec"].get("template"):
+            value += 1
+    annotations[TEMPLATE_GENERATION] = str(value)
 
 
 def _namespace_finalizers(new: dict, old: dict, subresource: str) -> None:

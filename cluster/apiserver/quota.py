@@ -13,7 +13,7 @@ import functools
 from django.conf import settings
 
 from cluster import kinds, store
-from cluster.apiserver import errors
+from cluster.apiserver import admission, errors
 from cluster.kinds import Kind
 
 QUOTA_NAME = "kubelab-cluster-quota"
@@ -22,6 +22,7 @@ DEFAULT_OBJECTS = 2000
 # Events come and go by themselves (a TTL); counting them would let a noisy
 # controller lock a student out of their own cluster.
 UNCOUNTED = ("Event",)
+QUOTA_WRITE_ATTEMPTS = 5
 
 
 def limits() -> dict[str, int]:
@@ -43,10 +44,56 @@ def _counted_buckets() -> tuple[str, ...]:
     )
 
 
-def admit_create(cluster_id: int, kind: Kind, obj: dict) -> None:
-    """Refuse a create that would take the cluster past its pod or object quota."""
+def admit_create(
+    cluster_id: int,
+    kind: Kind,
+    obj: dict,
+    dry_run: bool = False,
+    quotas: list[dict] | None = None,
+) -> None:
+    """Refuse a create that would take the cluster past its pod or object quota, or
+    its namespace past a ResourceQuota (`quotas`, when already listed); charge those
+    quotas unless a dry run."""
     if kind.kind in UNCOUNTED:
         return
+    _admit_cluster_quota(cluster_id, kind, obj)
+    if kind.namespaced:
+        charge_namespace_quotas(cluster_id, kind, obj, dry_run, quotas)
+
+
+def charge_namespace_quotas(
+    cluster_id: int,
+    kind: Kind,
+    obj: dict,
+    dry_run: bool = False,
+    quotas: list[dict] | None = None,
+) -> None:
+    """ResourceQuota admission: check the namespace's quotas and add the new object
+    to their status.used (compare-and-swap, again on a conflict), as kube-apiserver
+    does before it stores the object, so a burst of creates cannot overshoot."""
+    rq_kind = kinds.by_kind("ResourceQuota")
+    namespace = obj["metadata"]["namespace"]
+    for _attempt in range(QUOTA_WRITE_ATTEMPTS):
+        if quotas is None:
+            quotas = store.list_objects(cluster_id, rq_kind, namespace).items or []
+        charged = admission.charge_resource_quotas(kind, obj, quotas)
+        if dry_run or not charged:
+            return
+        try:
+            for rq in charged:
+                revision = int(rq["metadata"]["resourceVersion"])
+                store.update(cluster_id, rq_kind, rq, revision)
+            return
+        except errors.ApiError as exc:
+            if exc.reason != "Conflict":
+                raise
+            quotas = None  # another create charged them first: read them again
+    raise errors.conflict(
+        rq_kind.qualified, "", "the quota usage changed too often; try again"
+    )
+
+
+def _admit_cluster_quota(cluster_id: int, kind: Kind, obj: dict) -> None:
     limit = limits()
     name = (obj.get("metadata") or {}).get("name", "")
     # One query counts both: every counted key, and the pods among them.

@@ -8,7 +8,9 @@ from __future__ import annotations
 
 import random
 
-from cluster.actions import Action, UpdateStatus
+from cluster.actions import Action, Create, UpdateStatus
+from cluster.controllers import daemonset_update as update
+from cluster.controllers import history
 from cluster.controllers.deployment_util import pod_template_hash
 from cluster.controllers.replicaset import create_pods, delete_pods, new_pod_names
 from cluster.objects import nodeaffinity
@@ -16,8 +18,9 @@ from cluster.objects import pods as P
 from cluster.objects.clone import clone
 
 COMPONENT = "daemonset-controller"
-REVISION_LABEL = "controller-revision-hash"
+REVISION_LABEL = history.HASH_LABEL
 GENERATION_LABEL = "pod-template-generation"
+TEMPLATE_GENERATION = "deprecated.daemonset.template.generation"
 _FOREVER = ("node.kubernetes.io/not-ready", "node.kubernetes.io/unreachable")
 _NO_SCHEDULE = (
     "node.kubernetes.io/disk-pressure",
@@ -80,15 +83,22 @@ def should_run(ds: dict, node: dict) -> bool:
     )
 
 
-def pod_template_for_node(ds: dict, node_name: str) -> dict:
-    """The DaemonSet template with node-name affinity, tolerations and revision labels."""
+def template_generation(ds: dict) -> str | None:
+    """The template generation the API server keeps in an annotation, if any."""
+    return (P.meta(ds).get("annotations") or {}).get(TEMPLATE_GENERATION)
+
+
+def pod_template_for_node(ds: dict, node_name: str, hash_: str) -> dict:
+    """CreatePodTemplate: the template with revision labels, tolerations and node-name
+    affinity."""
     template = clone(ds["spec"]["template"])
     meta = template.setdefault("metadata", {})
-    meta["labels"] = {
-        **(meta.get("labels") or {}),
-        REVISION_LABEL: pod_template_hash(ds["spec"]["template"]),
-        GENERATION_LABEL: str(P.meta(ds).get("generation", 1)),
-    }
+    labels = {**(meta.get("labels") or {})}
+    generation = template_generation(ds)
+    if generation is not None:
+        labels[GENERATION_LABEL] = generation
+    labels[REVISION_LABEL] = hash_
+    meta["labels"] = labels
     spec = template.setdefault("spec", {})
     spec["tolerations"] = daemon_tolerations(spec)
     affinity = spec.setdefault("affinity", {})
@@ -128,44 +138,104 @@ def pod_node(pod: dict) -> str:
     return ""
 
 
-def reconcile(
-    ds: dict, nodes: list[dict], pods: list[dict], now: float, rng: random.Random
-) -> list[Action]:
-    """Sync one DaemonSet: a pod on every eligible node, none elsewhere; status last."""
+def nodes_to_pods(ds: dict, pods: list[dict]) -> dict[str, list[dict]]:
+    """getNodesToDaemonPods: owned pods by node, leaving out deleted terminal ones
+    (a pod still shutting down keeps its node occupied)."""
     owned, _, _ = P.claim(ds, ds["spec"].get("selector"), pods)
     by_node: dict[str, list[dict]] = {}
     for pod in owned:
-        if not P.is_terminating(pod):
-            by_node.setdefault(pod_node(pod), []).append(pod)
-    actions: list[Action] = []
+        if P.is_terminating(pod) and P.phase(pod) in (P.FAILED, P.SUCCEEDED):
+            continue
+        by_node.setdefault(pod_node(pod), []).append(pod)
+    return by_node
+
+
+def reconcile(
+    ds: dict,
+    nodes: list[dict],
+    pods: list[dict],
+    now: float,
+    rng: random.Random,
+    revisions: list[dict] | None = None,
+) -> list[Action]:
+    """Sync one DaemonSet: its revisions, a pod on every eligible node and none
+    elsewhere, then the update strategy and history clean-up; status last."""
+    current, old, actions = _construct_history(ds, history.owned(ds, revisions or []))
+    # A revision without the hash label is known by its name, as upstream labels it.
+    hash_ = P.labels(current).get(REVISION_LABEL) or P.name(current)
+    by_node = nodes_to_pods(ds, pods)
     eligible = [n for n in sorted(nodes, key=P.name) if should_run(ds, n)]
-    eligible_names = {P.name(n) for n in eligible}
+    surge = update.allows_surge(ds, len(eligible))
     taken = {P.name(p) for p in pods}
+    create_on: list[str] = []
     victims: list[dict] = []
     for node in eligible:
-        here = [p for p in by_node.get(P.name(node), []) if P.phase(p) != P.FAILED]
-        victims += [p for p in by_node.get(P.name(node), []) if P.phase(p) == P.FAILED]
+        here = by_node.get(P.name(node), [])
         if not here:
-            (name,) = new_pod_names(P.name(ds), 1, taken, rng)
-            taken.add(name)
-            actions += create_pods(
-                ds, pod_template_for_node(ds, P.name(node)), [name], COMPONENT
-            )
-        else:
-            victims += sorted(here, key=lambda p: P.created_at(p) or 0.0)[1:]
-    for node, here in sorted(by_node.items()):
-        if node not in eligible_names:
-            victims += here
+            create_on.append(P.name(node))
+            continue
+        create, delete = update.pods_on_node(
+            ds, here, hash_, surge, now, template_generation(ds)
+        )
+        create_on += [P.name(node)] if create else []
+        victims += delete
+    eligible_names = {P.name(n) for n in eligible}
+    for node_name, here in sorted(by_node.items()):
+        if node_name not in eligible_names:
+            victims += [p for p in here if not P.is_terminating(p)]
+    if not create_on and not victims:
+        # The rollout runs only when the core loop has nothing in flight.
+        create_on, victims = update.rolling_update(
+            ds, eligible, by_node, hash_, now, template_generation(ds)
+        )
+        actions += _cleanup_history(ds, old, by_node)
+    for node_name in create_on:
+        (name,) = new_pod_names(P.name(ds), 1, taken, rng)
+        taken.add(name)
+        template = pod_template_for_node(ds, node_name, hash_)
+        actions += create_pods(ds, template, [name], COMPONENT)
     actions += delete_pods(ds, victims, COMPONENT)
-    actions += _status(ds, eligible_names, by_node, now)
+    actions += _status(ds, eligible_names, by_node, hash_, now)
     return actions
 
 
-def _status(ds: dict, eligible: set[str], by_node: dict, now: float) -> list[Action]:
+def _construct_history(ds: dict, revisions: list[dict]):
+    """constructHistory: the revision of the current template (created or renumbered
+    as needed), the old ones, and the writes that takes."""
+    data = history.template_patch(ds)
+    collision = (ds.get("status") or {}).get("collisionCount")
+    current = [r for r in revisions if history.matches(r, data)]
+    old = [r for r in revisions if not history.matches(r, data)]
+    number = history.next_number(old)
+    if not current:
+        hash_ = pod_template_hash(ds["spec"]["template"], collision)
+        revision = history.new_revision(ds, data, number, hash_)
+        return revision, old, [Create(revision)]
+    revision = current[-1]
+    if revision.get("revision", 0) < number:
+        return revision, old, [history.renumber(revision, number)]
+    return revision, old, []
+
+
+def _cleanup_history(ds: dict, old: list[dict], by_node: dict) -> list[Action]:
+    live_hashes = {
+        P.labels(p).get(REVISION_LABEL) for here in by_node.values() for p in here
+    }
+    live = {P.name(r) for r in old if P.labels(r).get(REVISION_LABEL) in live_hashes}
+    return history.prune(ds, old, live, count_live=True)
+
+
+def _status(
+    ds: dict, eligible: set[str], by_node: dict, hash_: str, now: float
+) -> list[Action]:
+    """updateDaemonSetStatus: counts over the oldest pod of each eligible node."""
     mrs = ds["spec"].get("minReadySeconds") or 0
-    revision = pod_template_hash(ds["spec"]["template"])
-    scheduled = [by_node[n][0] for n in sorted(eligible) if by_node.get(n)]
-    ready = sum(1 for p in scheduled if P.is_ready(p))
+    generation = template_generation(ds)
+    scheduled = [
+        sorted(by_node[n], key=update.pod_order)[0]
+        for n in sorted(eligible)
+        if by_node.get(n)
+    ]
     available = sum(1 for p in scheduled if P.is_available(p, mrs, now))
     status = {
         "currentNumberScheduled": len(scheduled),
@@ -173,14 +243,16 @@ def _status(ds: dict, eligible: set[str], by_node: dict, now: float) -> list[Act
             1 for n in by_node if n not in eligible and by_node[n]
         ),
         "desiredNumberScheduled": len(eligible),
-        "numberReady": ready,
+        "numberReady": sum(1 for p in scheduled if P.is_ready(p)),
         "observedGeneration": P.meta(ds).get("generation", 0),
         "updatedNumberScheduled": sum(
-            1 for p in scheduled if P.labels(p).get(REVISION_LABEL) == revision
+            1 for p in scheduled if update.is_updated(p, hash_, generation)
         ),
         "numberAvailable": available,
         "numberUnavailable": len(eligible) - available,
+        "collisionCount": (ds.get("status") or {}).get("collisionCount"),
     }
+    # Fields Go marshals with omitempty vanish at zero.
     status = {
         k: v
         for k, v in status.items()
@@ -206,5 +278,6 @@ def sync(view: dict[str, list[dict]], now: float, rng: random.Random) -> list[Ac
         view.get("DaemonSet", []), key=lambda o: (P.namespace(o), P.name(o))
     ):
         pods = P.in_namespace(view.get("Pod", []), P.namespace(ds))
-        actions += reconcile(ds, nodes, pods, now, rng)
+        revisions = P.in_namespace(view.get("ControllerRevision", []), P.namespace(ds))
+        actions += reconcile(ds, nodes, pods, now, rng, revisions)
     return actions

@@ -7,18 +7,23 @@ the volume's claimRef, its phase, the claim's volumeName, the claim's phase. Whe
 a claim goes away its volume is Released (reclaim `Retain`) or deleted (`Delete`).
 
 The pvc/pv protection controllers live here too, because they only complete this
-state machine; the simulated provisioner is `hostpath_provisioner`. "Waiting" events (FailedBinding, WaitForFirstConsumer, ExternalProvisioning)
-are recorded on every sync while the claim waits, as Kubernetes does on each resync;
-the event recorder folds repeats into a count.
+state machine; the simulated provisioner is `hostpath_provisioner`.
+
+A waiting claim's event (FailedBinding, WaitForFirstConsumer, ExternalProvisioning,
+ProvisioningFailed) is recorded when the claim is first seen or changes, and again on
+each resync of all claims every CLAIM_SYNC_PERIOD (`--pvclaimbinder-sync-period`);
+the event recorder folds repeats into a count. `sync` does the writes, `remembered`
+the waiting events, since only it knows when they were last recorded.
 """
 
 from __future__ import annotations
 
 import random
 
-from cluster.actions import Action, Delete, Patch
+from cluster.actions import Action, Delete, Patch, RecordEvent
 from cluster.controllers import hostpath_provisioner
 from cluster.controllers.meta import event, objects, ref_of
+from cluster.controllers.node_lifecycle import observing_since
 from cluster.objects import pods as podutil
 from cluster.objects.quantity import to_int
 from cluster.objects.selectors import (
@@ -29,6 +34,7 @@ from cluster.objects.selectors import (
 from cluster.simtime import rfc3339
 
 COMPONENT = "persistentvolume-controller"
+CLAIM_SYNC_PERIOD = 15.0  # seconds, kube-controller-manager's default
 PVC_PROTECTION_COMPONENT = "pvc-protection-controller"
 PV_PROTECTION_COMPONENT = "pv-protection-controller"
 
@@ -56,6 +62,14 @@ MESSAGE_EXTERNAL_PROVISIONING = (
 )
 REASON_PROVISIONING_FAILED = "ProvisioningFailed"
 MESSAGE_CLASS_NOT_FOUND = 'storageclass.storage.k8s.io "{}" not found'
+WAITING_REASONS = frozenset(
+    {
+        REASON_FAILED_BINDING,
+        REASON_WAIT_FOR_FIRST_CONSUMER,
+        REASON_EXTERNAL_PROVISIONING,
+        REASON_PROVISIONING_FAILED,
+    }
+)
 REASON_CLAIM_LOST = "ClaimLost"
 MESSAGE_CLAIM_LOST = (
     "Bound claim has lost its PersistentVolume. Data on the volume is lost!"
@@ -67,7 +81,55 @@ MESSAGE_CLAIM_MISBOUND = (
 
 
 def sync(view: dict, now: float, rng: random.Random) -> list[Action]:
-    """Bind claims, update volume phases, reclaim, provision and release protections."""
+    """Every write of `reconcile`; its waiting events come from `remembered`."""
+    return [a for a in reconcile(view, now) if not is_waiting_event(a)]
+
+
+def remembered(
+    view: dict, memory: dict | None, now: float
+) -> tuple[list[Action], dict]:
+    """The waiting events of the claims synced now: each new or changed claim, and
+    every claim at each resync. Remembers the resync done and each claim's version."""
+    since = observing_since(view)
+    memory = memory or {}
+    fresh = memory.get("since") != since
+    resync = _resync_index(since, now)
+    claims = {
+        podutil.uid(c): podutil.meta(c).get("resourceVersion", "")
+        for c in objects(view, "PersistentVolumeClaim")
+    }
+    seen = {} if fresh else memory.get("claims") or {}
+    resyncing = fresh or resync != memory.get("resync")
+    due = {
+        uid for uid, version in claims.items() if resyncing or seen.get(uid) != version
+    }
+    actions: list[Action] = []
+    if due:
+        actions = [
+            a
+            for a in reconcile(view, now)
+            if is_waiting_event(a) and a.involved.uid in due
+        ]
+    return actions, {"since": since, "resync": resync, "claims": claims}
+
+
+def is_waiting_event(action: Action) -> bool:
+    """An event a Pending claim gets on each of its syncs while it waits."""
+    return (
+        isinstance(action, RecordEvent)
+        and action.involved.kind == "PersistentVolumeClaim"
+        and action.reason in WAITING_REASONS
+    )
+
+
+def _resync_index(since: float | None, now: float) -> int:
+    """Which periodic resync of the claims `now` falls in, counted from `since`."""
+    return int((now - (since or 0.0)) // CLAIM_SYNC_PERIOD)
+
+
+def reconcile(view: dict, now: float) -> list[Action]:
+    """Bind claims, update volume phases, reclaim, provision and release protections,
+    with the event each waiting claim gets on a sync."""
     pvs = {podutil.name(v): v for v in objects(view, "PersistentVolume")}
     claims = {
         (podutil.namespace(c), podutil.name(c)): c
@@ -92,8 +154,15 @@ def sync(view: dict, now: float, rng: random.Random) -> list[Action]:
 
 
 def next_wake(view: dict, now: float) -> float | None:
-    """Binding follows the view only; nothing is timed."""
-    return None
+    """The next resync while some claim waits for a volume."""
+    waiting = any(
+        not (c.get("spec") or {}).get("volumeName") and not podutil.is_terminating(c)
+        for c in objects(view, "PersistentVolumeClaim")
+    )
+    if not waiting:
+        return None
+    since = observing_since(view) or 0.0
+    return since + (_resync_index(since, now) + 1) * CLAIM_SYNC_PERIOD
 
 
 def storage_class_name(claim: dict) -> str:

@@ -1,7 +1,8 @@
 """StatefulSet controller: stable ordinal pods `<sts>-<i>` with per-pod claims, in order.
 
-The update revision is `<sts>-<pod-template-hash of the template>`, written into each
-pod's `controller-revision-hash` label; ControllerRevision objects are not created.
+Each template gets a ControllerRevision `<sts>-<hash>`; pods carry its name in their
+`controller-revision-hash` label. A rolling update replaces pods from the highest ordinal
+down to `partition`; pods below the partition are recreated from the current revision.
 """
 
 from __future__ import annotations
@@ -9,22 +10,52 @@ from __future__ import annotations
 import random
 
 from cluster.actions import Action, Create, Delete, RecordEvent, UpdateStatus
-from cluster.controllers.deployment_util import pod_template_hash
+from cluster.controllers import history
 from cluster.objects import pods as P
 from cluster.objects.clone import clone
 
 COMPONENT = "statefulset-controller"
 POD_NAME_LABEL = "statefulset.kubernetes.io/pod-name"
 POD_INDEX_LABEL = "apps.kubernetes.io/pod-index"
-REVISION_LABEL = "controller-revision-hash"
+REVISION_LABEL = history.HASH_LABEL
 CREATE_POD = "create Pod {pod} in StatefulSet {sts} successful"
 DELETE_POD = "delete Pod {pod} in StatefulSet {sts} successful"
 CREATE_CLAIM = "create Claim {claim} Pod {pod} in StatefulSet {sts} success"
 
 
+def new_revision(sts: dict, number: int) -> dict:
+    """newRevision: a ControllerRevision of the StatefulSet's current template."""
+    data = history.template_patch(sts)
+    collisions = (sts.get("status") or {}).get("collisionCount") or 0
+    return history.new_revision(
+        sts, data, number, history.hash_revision(data, collisions)
+    )
+
+
 def update_revision(sts: dict) -> str:
     """The revision name pods of the current template carry."""
-    return f"{P.name(sts)}-{pod_template_hash(sts['spec']['template'])}"
+    return P.name(new_revision(sts, 1))
+
+
+def revisions(sts: dict, existing: list[dict]) -> tuple[dict, dict, list[Action]]:
+    """getStatefulSetRevisions: (current, update) revisions and the writes they take.
+
+    A template equal to the newest revision reuses it; one equal to an older revision
+    (a rollback) renumbers that one; any other template gets a new revision."""
+    mine = history.owned(sts, existing)
+    update = new_revision(sts, history.next_number(mine))
+    equal = [r for r in mine if history.matches(r, update["data"])]
+    actions: list[Action] = []
+    if equal and equal[-1] is mine[-1]:
+        update = mine[-1]
+    elif equal:
+        actions.append(history.renumber(equal[-1], update["revision"]))
+        update = {**equal[-1], "revision": update["revision"]}
+    else:
+        actions.append(Create(update))
+    wanted = (sts.get("status") or {}).get("currentRevision")
+    current = next((r for r in mine if P.name(r) == wanted), update)
+    return current, update, actions
 
 
 def claim_name(template_name: str, sts: dict, ordinal: int) -> str:
@@ -32,16 +63,21 @@ def claim_name(template_name: str, sts: dict, ordinal: int) -> str:
     return f"{template_name}-{P.name(sts)}-{ordinal}"
 
 
-def build_pod(sts: dict, ordinal: int) -> dict:
-    """The pod of one ordinal: identity labels, hostname/subdomain and claim volumes."""
+def build_pod(sts: dict, ordinal: int, revision: dict | None = None) -> dict:
+    """The pod of one ordinal at a revision (by default the current template):
+    identity labels, hostname/subdomain and claim volumes."""
     name = f"{P.name(sts)}-{ordinal}"
-    pod = P.pod_from_template(sts["spec"]["template"], sts, name)
+    template = sts["spec"]["template"]
+    if revision is not None:
+        template = history.template_of(revision)
+    revision_name = P.name(revision) if revision else update_revision(sts)
+    pod = P.pod_from_template(template, sts, name)
     pod["metadata"].pop("generateName", None)
     pod["metadata"]["labels"] = {
         **pod["metadata"].get("labels", {}),
         POD_NAME_LABEL: name,
         POD_INDEX_LABEL: str(ordinal),
-        REVISION_LABEL: update_revision(sts),
+        REVISION_LABEL: revision_name,
     }
     spec = pod["spec"]
     spec["hostname"] = name
@@ -112,16 +148,21 @@ def _reason(template: str) -> str:
 
 
 def reconcile(
-    sts: dict, pods: list[dict], claims: list[dict], now: float
+    sts: dict,
+    pods: list[dict],
+    claims: list[dict],
+    now: float,
+    existing: list[dict] | None = None,
 ) -> list[Action]:
-    """Sync one StatefulSet: create/recreate, scale down and update pods; status last."""
+    """Sync one StatefulSet: its revisions, then create/recreate, scale down and update
+    pods; old revisions are pruned, status last."""
+    current, update, actions = revisions(sts, existing or [])
     replicas = sts["spec"].get("replicas", 1)
     start = (sts["spec"].get("ordinals") or {}).get("start", 0)
     parallel = sts["spec"].get("podManagementPolicy") == "Parallel"
     owned = {P.name(p): p for p in pods if P.is_controlled_by(p, sts)}
     claim_names = {P.name(c) for c in claims if P.namespace(c) == P.namespace(sts)}
-    revision = update_revision(sts)
-    actions: list[Action] = []
+    revision = P.name(update)
     blocked = False
     for ordinal in range(start, start + replicas):
         name = f"{P.name(sts)}-{ordinal}"
@@ -133,8 +174,9 @@ def reconcile(
                         Create(claim),
                         _event(sts, CREATE_CLAIM, claim=P.name(claim), pod=name),
                     ]
+            at = current if _below_partition(sts, ordinal, start) else update
             actions += [
-                Create(build_pod(sts, ordinal)),
+                Create(build_pod(sts, ordinal, at)),
                 _event(sts, CREATE_POD, pod=name),
             ]
             blocked = True
@@ -172,8 +214,21 @@ def reconcile(
                 break
     if not blocked and not condemned:
         actions += _rolling_update(sts, owned, start, replicas, revision)
-    actions += _status(sts, list(owned.values()), revision, now)
+    live = {P.name(current), revision}
+    live |= {P.labels(p).get(REVISION_LABEL) for p in owned.values()}
+    actions += history.prune(sts, history.owned(sts, existing or []), live)
+    actions += _status(sts, list(owned.values()), P.name(current), revision, now)
     return actions
+
+
+def _below_partition(sts: dict, ordinal: int, start: int) -> bool:
+    """newVersionedStatefulSetPod: with RollingUpdate, ordinals under the partition
+    stay at the current revision."""
+    strategy = sts["spec"].get("updateStrategy") or {}
+    if (strategy.get("type") or "RollingUpdate") != "RollingUpdate":
+        return False
+    partition = (strategy.get("rollingUpdate") or {}).get("partition", 0)
+    return ordinal < start + partition
 
 
 def _rolling_update(sts, owned, start, replicas, revision) -> list[Action]:
@@ -197,18 +252,22 @@ def _ordinal(name: str, sts: dict) -> int | None:
     return int(tail) if tail.isdigit() else None
 
 
-def _status(sts: dict, pods: list[dict], revision: str, now: float) -> list[Action]:
+def _status(
+    sts: dict, pods: list[dict], current_revision: str, revision: str, now: float
+) -> list[Action]:
     live = [p for p in pods if not P.is_terminating(p)]
     mrs = sts["spec"].get("minReadySeconds") or 0
     old = sts.get("status") or {}
-    current_revision = old.get("currentRevision") or revision
     updated = sum(1 for p in live if P.labels(p).get(REVISION_LABEL) == revision)
-    if updated == len(live) == sts["spec"].get("replicas", 1):
+    ready = sum(1 for p in live if P.is_ready(p))
+    strategy = (sts["spec"].get("updateStrategy") or {}).get("type") or "RollingUpdate"
+    # completeRollingUpdate: every pod updated and ready makes the update current.
+    if strategy == "RollingUpdate" and updated == len(live) == ready:
         current_revision = revision
     status = {
         "observedGeneration": P.meta(sts).get("generation", 0),
         "replicas": len(live),
-        "readyReplicas": sum(1 for p in live if P.is_ready(p)),
+        "readyReplicas": ready,
         "currentReplicas": sum(
             1 for p in live if P.labels(p).get(REVISION_LABEL) == current_revision
         ),
@@ -232,5 +291,7 @@ def sync(view: dict[str, list[dict]], now: float, rng: random.Random) -> list[Ac
     ):
         ns = P.namespace(sts)
         pods = P.in_namespace(view.get("Pod", []), ns)
-        actions += reconcile(sts, pods, view.get("PersistentVolumeClaim", []), now)
+        claims = view.get("PersistentVolumeClaim", [])
+        existing = P.in_namespace(view.get("ControllerRevision", []), ns)
+        actions += reconcile(sts, pods, claims, now, existing)
     return actions

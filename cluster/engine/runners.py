@@ -3,12 +3,18 @@ actions and next wake-up. Their state between ticks lives in `Component.memory`.
 
 from __future__ import annotations
 
+import base64
 import importlib
 from dataclasses import dataclass, field
 
 from cluster import scheduler
-from cluster.controllers import WORKLOAD_CONTROLLERS, apiserver_endpoints
+from cluster.controllers import (
+    WORKLOAD_CONTROLLERS,
+    apiserver_endpoints,
+    rootcacertpublisher,
+)
 from cluster.engine.world import RecordingView, kubelet_objects, machine_dict
+from cluster.k8sapi import kubeconfig
 from cluster.nodes import access_log, kubelet, load, node_status, proxy, usage
 
 # kube-controller-manager's controllers in the order one pass runs them.
@@ -18,10 +24,12 @@ CONTROLLER_MANAGER = (
     "cluster.controllers.endpoints",
     "cluster.controllers.endpointslice",
     "cluster.controllers.serviceaccount",
+    "cluster.controllers.rootcacertpublisher",
     "cluster.controllers.namespace",
     "cluster.controllers.garbage_collector",
     "cluster.controllers.podgc",
     "cluster.controllers.persistentvolume",
+    "cluster.controllers.resourcequota",
 )
 CLOUD_CONTROLLER_MANAGER = ("cluster.controllers.cloud",)
 _MODULES = {
@@ -112,6 +120,13 @@ def run_scheduler(view: dict, memory: dict, events: list, now: float, rng) -> St
         result.next_wake,
         {**memory, "queue": result.queue_state, "decisions": decisions},
     )
+
+
+def root_ca() -> list[dict]:
+    """The CA bundle the root CA publisher spreads (as its `RootCA` pseudo-kind): the
+    PEM of the same CA every kubeconfig gives kubectl."""
+    pem = base64.b64decode(kubeconfig.ca_data()).decode()
+    return [{rootcacertpublisher.ROOT_CA_KEY: pem}]
 
 
 def pod_metrics(view: dict, components, now: float) -> list[dict]:

@@ -16,6 +16,7 @@ from cluster.actions import Update
 from cluster.apiserver.core import ApiServer, Caller
 from cluster.apiserver.plane import plane_state
 from cluster.controllers import leaderelection
+from cluster.controllers.rootcacertpublisher import CA_PSEUDO_KIND as ROOT_CA
 from cluster.engine import carry, runners
 from cluster.engine.apply import apply_all
 from cluster.engine.world import QuietRuns, RecordingView, View, machine_dict
@@ -264,9 +265,10 @@ def _run(component, view, now, rng, components, quiet) -> runners.Step:
     match component.kind:
         case "kube-controller-manager":
             metrics = runners.pod_metrics(view, components, now)
+            extra = {"PodMetrics": metrics} if metrics else {}
             return runners.run_controllers(
                 runners.CONTROLLER_MANAGER,
-                {**view, "PodMetrics": metrics} if metrics else view,
+                {**view, ROOT_CA: runners.root_ca(), **extra},
                 now,
                 rng,
                 quiet,

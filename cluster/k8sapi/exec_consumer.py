@@ -21,6 +21,9 @@ from cluster.nodes import exec_shell
 PROTOCOL = "v5.channel.k8s.io"
 STDIN, STDOUT, STDERR, ERROR, RESIZE, CLOSE = 0, 1, 2, 3, 4, 255
 _SHELLS = ("sh", "bash", "/bin/sh", "/bin/bash")
+# What a session keeps of stdin for a command that reads it all (`tar xf -`); the
+# rest is dropped and tar reports a broken archive.
+MAX_STDIN_BYTES = 16 * 2**20
 
 
 class ExecConsumer(AsyncWebsocketConsumer):
@@ -57,18 +60,24 @@ class ExecConsumer(AsyncWebsocketConsumer):
         self.command = request.command
         if self.stdin and self._interactive():
             return  # lines arrive on stdin
+        self.collecting = self.stdin and exec_shell.reads_stdin(self.command)
+        self.received = b""
+        if self.collecting:
+            return  # runs once stdin closes (`tar xf -` under kubectl cp)
         await self._run(self.command)
         await self._finish(self.last.status())
 
     def _interactive(self) -> bool:
         return len(self.command) == 1 and self.command[0] in _SHELLS
 
-    async def _run(self, argv: list[str]) -> None:
-        self.last = exec_shell.run(self.context, argv)
+    async def _run(self, argv: list[str], stdin: bytes = b"") -> None:
+        self.last = exec_shell.run(self.context, argv, stdin)
         if self.context.served:
             await database_sync_to_async(exec_session.record_served)(self.context)
+        if self.context.dirty:
+            await database_sync_to_async(exec_session.record_written)(self.context)
         if self.last.stdout:
-            await self.send(bytes_data=bytes([STDOUT]) + self.last.stdout.encode())
+            await self.send(bytes_data=bytes([STDOUT]) + self.last.stdout_bytes())
         if self.last.stderr:
             await self.send(bytes_data=bytes([STDERR]) + self.last.stderr.encode())
 
@@ -80,6 +89,13 @@ class ExecConsumer(AsyncWebsocketConsumer):
         if self.context is None or not bytes_data:
             return
         channel, data = bytes_data[0], bytes_data[1:]
+        if getattr(self, "collecting", False):
+            if channel == STDIN and len(self.received) < MAX_STDIN_BYTES:
+                self.received += data
+            elif channel == CLOSE and data[:1] == bytes([STDIN]):
+                await self._run(self.command, self.received)
+                await self._finish(self.last.status())
+            return
         if channel == CLOSE and data[:1] == bytes([STDIN]):
             await self._finish(
                 self.last.status() if hasattr(self, "last") else {"status": "Success"}
@@ -96,3 +112,6 @@ class ExecConsumer(AsyncWebsocketConsumer):
                 return
             if text:
                 await self._run(["sh", "-c", text])
+                if self.last.exited:  # `exit 3` ends the shell with that status
+                    await self._finish(self.last.status())
+                    return

@@ -9,7 +9,7 @@ import base64
 import random
 from dataclasses import dataclass
 
-from cluster import access, idle, kinds, request_logs, send_traffic
+from cluster import access, container_files, idle, kinds, request_logs, send_traffic
 from cluster.apiserver import errors
 from cluster.k8sapi import auth
 from cluster.k8sapi.context import check_rate, cluster_or_404
@@ -69,14 +69,17 @@ def open_session(req: ExecRequest) -> exec_shell.ExecContext:
         )
     # The pod's requests go by its node's rules as that node's kube-proxy holds them.
     view = send_traffic.network_view(cluster, api)
+    node = (pod.get("spec") or {}).get("nodeName") or ""
+    cid = container_files.container_id(pod, container)
     return exec_shell.ExecContext(
         pod=pod,
         container=container,
         view=view,
         now=api.now,
         rng=random.Random(),
-        objects=_mounted_objects(api, req.namespace),
+        objects=namespace_objects(api, req.namespace),
         cluster_id=cluster.pk,
+        written=container_files.load(cluster.pk, node, cid) if cid else {},
     )
 
 
@@ -88,7 +91,24 @@ def record_served(ctx: exec_shell.ExecContext) -> None:
         request_logs.record(ctx.cluster_id, served, ctx.view.pods)
 
 
-def _mounted_objects(api, namespace: str) -> dict:
+def record_written(ctx: exec_shell.ExecContext) -> None:
+    """Keep the files the session wrote in the container's writable layer."""
+    ctx.dirty = False
+    node = (ctx.pod.get("spec") or {}).get("nodeName") or ""
+    cid = container_files.container_id(ctx.pod, ctx.container)
+    if ctx.cluster_id is None or not node or not cid:
+        return
+    live = {
+        container_files.container_id(p, s.get("name", ""))
+        for p in ctx.view.pods
+        if (p.get("spec") or {}).get("nodeName") == node
+        for s in (p.get("status") or {}).get("containerStatuses") or []
+    }
+    container_files.save(ctx.cluster_id, node, cid, ctx.written, live | {cid})
+
+
+def namespace_objects(api, namespace: str) -> dict:
+    """The namespace's ConfigMap and Secret data (decoded), for mounts and env."""
     objects = {}
     for cm in api.list(kinds.by_kind("ConfigMap"), namespace).items or []:
         objects[f"configmap/{namespace}/{cm['metadata']['name']}"] = dict(

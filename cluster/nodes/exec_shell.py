@@ -7,27 +7,37 @@ containerd does, and kubectl prints that error and exits 1.
 
 from __future__ import annotations
 
-import base64
-import json
-import shlex
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
-from cluster.nodes import access_log, dns, images, traffic
+from cluster.nodes import (
+    access_log,
+    container_env,
+    dns,
+    exec_files,
+    images,
+    shell_script,
+    traffic,
+)
+from cluster.nodes.exec_files import SA_DIR  # noqa: F401 (part of this module's API)
+from cluster.nodes.exec_result import ExecResult
 
-SA_DIR = "/var/run/secrets/kubernetes.io/serviceaccount"
 OCI_NOT_FOUND = (
     "Internal error occurred: error executing command in container: failed to exec in "
     'container: failed to start exec "{exec_id}": OCI runtime exec failed: exec failed: '
     'unable to start container process: exec: "{name}": executable file not found in $PATH: unknown'
 )
-SH_NOT_FOUND = {"busybox": "sh: {name}: not found", "alpine": "sh: {name}: not found"}
-DASH_NOT_FOUND = "sh: 1: {name}: not found"
-CAT_MISSING = {
-    "busybox": "cat: can't open '{path}': No such file or directory",
-    "alpine": "cat: can't open '{path}': No such file or directory",
-}
-GNU_CAT_MISSING = "cat: {path}: No such file or directory"
+# A missing command inside `sh -c`: BusyBox ash, dash (Debian's sh) and bash.
+ASH_NOT_FOUND = "sh: {name}: not found"
+DASH_NOT_FOUND = "sh: {line}: {name}: not found"
+BASH_NOT_FOUND = "bash: line {line}: {name}: command not found"
+NOT_FOUND_EXIT_CODE = 127
+DASH_ILLEGAL_NUMBER = "sh: {line}: exit: Illegal number: {arg}"
+ASH_ILLEGAL_NUMBER = "sh: exit: Illegal number: {arg}"
+BASH_NUMERIC_ARGUMENT = "bash: line {line}: exit: {arg}: numeric argument required"
+NOT_SIMULATED = "sh: `{op}' is not supported in this simulation"
+# Images whose /bin/sh is BusyBox ash.
+BUSYBOX_TOOLS = {"busybox", "alpine", "alpine-curl"}
 WGET_BAD_ADDRESS = "wget: bad address '{host}'"
 WGET_REFUSED = "wget: can't connect to remote host ({ip}): Connection refused"
 WGET_TIMEOUT = "wget: download timed out"
@@ -45,6 +55,9 @@ _BASE = {
     "date",
     "true",
     "false",
+    "test",
+    "[",
+    "tar",
 }
 TOOLS = {
     "nginx": _BASE | {"bash", "curl"},
@@ -54,52 +67,6 @@ TOOLS = {
     "alpine-curl": _BASE | {"wget", "nslookup", "ps", "curl"},
     "none": set(),
 }
-DEFAULT_PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
-ROOT_DIRS = [
-    "bin",
-    "dev",
-    "etc",
-    "home",
-    "lib",
-    "proc",
-    "root",
-    "run",
-    "sys",
-    "tmp",
-    "usr",
-    "var",
-]
-
-
-@dataclass
-class ExecResult:
-    stdout: str = ""
-    stderr: str = ""
-    exit_code: int = 0
-    # A runtime failure (the Status message on the error channel), "" when the process ran.
-    error: str = ""
-
-    def status(self) -> dict:
-        """The Status written on channel 3 when the stream ends."""
-        if self.error:
-            return {
-                "metadata": {},
-                "status": "Failure",
-                "message": self.error,
-                "reason": "InternalError",
-                "code": 500,
-            }
-        if self.exit_code == 0:
-            return {"metadata": {}, "status": "Success"}
-        return {
-            "metadata": {},
-            "status": "Failure",
-            "message": f"command terminated with non-zero exit code: error executing command [{self.exit_code}]",
-            "reason": "NonZeroExitCode",
-            "details": {
-                "causes": [{"reason": "ExitCode", "message": str(self.exit_code)}]
-            },
-        }
 
 
 @dataclass
@@ -116,6 +83,10 @@ class ExecContext:
     # for the session to write into the serving containers' logs.
     cluster_id: int | None = None
     served: list = field(default_factory=list)
+    # The files written into the container's writable layer (`tar x`), and whether
+    # this session changed them, for the session to keep.
+    written: dict[str, bytes] = field(default_factory=dict)
+    dirty: bool = False
 
     @property
     def spec(self) -> dict:
@@ -131,8 +102,13 @@ class ExecContext:
     def ns(self) -> str:
         return self.pod["metadata"].get("namespace", "default")
 
+    @property
+    def busybox(self) -> bool:
+        """Whether the image's /bin/sh and tools are BusyBox's."""
+        return self.image.tools in BUSYBOX_TOOLS
 
-def run(ctx: ExecContext, argv: list[str]) -> ExecResult:
+
+def run(ctx: ExecContext, argv: list[str], stdin: bytes = b"") -> ExecResult:
     """Run one `kubectl exec -- argv` in the pod's container."""
     if not argv:
         return ExecResult(
@@ -140,39 +116,119 @@ def run(ctx: ExecContext, argv: list[str]) -> ExecResult:
             exit_code=1,
         )
     name = argv[0].rsplit("/", 1)[-1]
-    if name not in TOOLS.get(ctx.image.tools, _BASE):
+    if not _installed(ctx, name):
         exec_id = f"{ctx.rng.getrandbits(256):064x}"
         return ExecResult(
             exit_code=1, error=OCI_NOT_FOUND.format(exec_id=exec_id, name=argv[0])
         )
     if name in ("sh", "bash") and len(argv) >= 3 and argv[1] == "-c":
-        return _script(ctx, argv[2])
+        return _script(ctx, argv[2], shell=name)
     if name in ("sh", "bash"):
         return ExecResult()
-    return _command(ctx, argv)
+    return _command(ctx, argv, stdin)
 
 
-def _script(ctx: ExecContext, script: str) -> ExecResult:
+def reads_stdin(argv: list[str]) -> bool:
+    """Whether the command consumes its stdin before it can answer (`tar xf -`)."""
+    if not argv or argv[0].rsplit("/", 1)[-1] != "tar":
+        return False
+    flags, _ = exec_files.tar_options(argv[1:])
+    return "x" in flags and flags.get("f") == "-"
+
+
+def _installed(ctx: ExecContext, name: str) -> bool:
+    return name in TOOLS.get(ctx.image.tools, _BASE)
+
+
+def _script(ctx: ExecContext, script: str, shell: str = "sh") -> ExecResult:
+    """`sh -c script`: run its commands in order, `&&`/`||` on the last status."""
     out = ExecResult()
-    for part in [p.strip() for p in script.replace("&&", ";").split(";") if p.strip()]:
-        try:
-            words = shlex.split(part)
-        except ValueError:
-            words = part.split()
-        name = words[0].rsplit("/", 1)[-1]
-        if name not in TOOLS.get(ctx.image.tools, _BASE):
-            template = SH_NOT_FOUND.get(ctx.image.tools, DASH_NOT_FOUND)
-            out.stderr += template.format(name=words[0]) + "\n"
-            out.exit_code = 127
+    try:
+        commands = shell_script.parse(script)
+    except shell_script.ScriptSyntaxError as exc:
+        message = exc.message(ctx.busybox)
+        if shell == "bash":
+            message = message.replace("sh: ", "bash: ", 1)
+        return ExecResult(
+            stderr=message + "\n", exit_code=shell_script.SYNTAX_EXIT_CODE
+        )
+    env = environment(ctx)
+    status = 0
+
+    def lookup(var: str) -> str:
+        inner = shell_script.substitution(var)
+        if inner is not None:
+            # `$(command)`: its stdout without the trailing newlines.
+            nested = _script(ctx, inner, shell)
+            out.stderr += nested.stderr
+            text = nested.stdout
+            return text.rstrip("\n") if isinstance(text, str) else ""
+        if var == "?":
+            return str(status)
+        if var == "$":
+            return "1"
+        if var == "0":
+            return shell
+        return env.get(var, "")
+
+    for command in commands:
+        if (command.op == "&&" and status != 0) or (command.op == "||" and status == 0):
             continue
-        r = _command(ctx, words)
-        out.stdout += r.stdout
+        if command.unsupported:
+            out.stderr += NOT_SIMULATED.format(op=command.unsupported) + "\n"
+            out.exit_code = shell_script.SYNTAX_EXIT_CODE
+            return out
+        words = [f for w in command.words for f in shell_script.expand(w, lookup)]
+        if not words:
+            continue
+        name = words[0].rsplit("/", 1)[-1]
+        if name == "exit":
+            code = _exit_code(words[1:], status)
+            if code is None:
+                template = (
+                    BASH_NUMERIC_ARGUMENT
+                    if shell == "bash"
+                    else ASH_ILLEGAL_NUMBER
+                    if ctx.busybox
+                    else DASH_ILLEGAL_NUMBER
+                )
+                out.stderr += template.format(line=command.line, arg=words[1]) + "\n"
+                code = shell_script.SYNTAX_EXIT_CODE
+            out.exit_code, out.exited = code, True
+            return out
+        if name in _SHELL_BUILTINS or _installed(ctx, name):
+            r = _command(ctx, words)
+        else:
+            r = ExecResult(
+                stderr=_not_found(ctx, shell, command.line, words[0]) + "\n",
+                exit_code=NOT_FOUND_EXIT_CODE,
+            )
+        out.stdout += r.stdout if isinstance(r.stdout, str) else ""
         out.stderr += r.stderr
-        out.exit_code = r.exit_code
+        status = out.exit_code = r.exit_code
     return out
 
 
-def _command(ctx: ExecContext, words: list[str]) -> ExecResult:
+# Commands sh runs itself, whatever the image ships.
+_SHELL_BUILTINS = {"echo", "true", "false", "test", "[", "pwd", ":"}
+
+
+def _not_found(ctx: ExecContext, shell: str, line: int, name: str) -> str:
+    if shell == "bash":
+        return BASH_NOT_FOUND.format(line=line, name=name)
+    if ctx.busybox:
+        return ASH_NOT_FOUND.format(name=name)
+    return DASH_NOT_FOUND.format(line=line, name=name)
+
+
+def _exit_code(args: list[str], status: int) -> int | None:
+    """`exit [n]`: n modulo 256, the last status without n, None when n is no number."""
+    if not args:
+        return status
+    return int(args[0]) % 256 if args[0].isdigit() else None
+
+
+def _command(ctx: ExecContext, words: list[str], stdin: bytes = b"") -> ExecResult:
     name, args = words[0].rsplit("/", 1)[-1], words[1:]
     if name in ("env", "printenv"):
         env = environment(ctx)
@@ -185,7 +241,10 @@ def _command(ctx: ExecContext, words: list[str]) -> ExecResult:
     if name == "hostname":
         return ExecResult(stdout=ctx.pod["metadata"]["name"] + "\n")
     if name == "echo":
-        return ExecResult(stdout=" ".join(_expand(a, ctx) for a in args) + "\n")
+        # Without a shell nothing expands `$HOME`: the word arrives as typed.
+        if args[:1] == ["-n"]:
+            return ExecResult(stdout=" ".join(args[1:]))
+        return ExecResult(stdout=" ".join(args) + "\n")
     if name == "pwd":
         return ExecResult(stdout=(ctx.spec.get("workingDir") or "/") + "\n")
     if name == "whoami":
@@ -197,12 +256,20 @@ def _command(ctx: ExecContext, words: list[str]) -> ExecResult:
             )
             + "\n"
         )
-    if name in ("true", "false"):
-        return ExecResult(exit_code=0 if name == "true" else 1)
+    if name in ("true", "false", ":"):
+        return ExecResult(exit_code=1 if name == "false" else 0)
+    if name in ("test", "["):
+        return exec_files.test(
+            ctx, args[:-1] if name == "[" and args[-1:] == ["]"] else args
+        )
+    if name == "tar":
+        return exec_files.tar(ctx, args, stdin)
     if name == "cat":
-        return _cat(ctx, args)
+        return exec_files.cat(ctx, args)
     if name == "ls":
-        return _ls(ctx, [a for a in args if not a.startswith("-")])
+        return exec_files.ls(
+            ctx, [a for a in args if not a.startswith("-") or a == "-"]
+        )
     if name == "ps":
         lines = [
             "PID   USER     TIME  COMMAND",
@@ -225,12 +292,6 @@ def _command(ctx: ExecContext, words: list[str]) -> ExecResult:
     return ExecResult(
         stderr=f"{name}: not implemented in this simulation\n", exit_code=1
     )
-
-
-def _expand(word: str, ctx: ExecContext) -> str:
-    if word.startswith("$"):
-        return environment(ctx).get(word.strip("${}"), "")
-    return word
 
 
 def _http(ctx: ExecContext, tool: str, args: list[str]) -> ExecResult:
@@ -277,229 +338,6 @@ def _http(ctx: ExecContext, tool: str, args: list[str]) -> ExecResult:
 
 def environment(ctx: ExecContext) -> dict:
     """The process environment: PATH, HOSTNAME, the pod's env, service links, image ENV, HOME."""
-    env = {"PATH": DEFAULT_PATH, "HOSTNAME": ctx.pod["metadata"]["name"]}
-    for e in ctx.spec.get("envFrom") or []:
-        src = e.get("configMapRef") or e.get("secretRef") or {}
-        kind = "configmap" if "configMapRef" in e else "secret"
-        for k, v in (
-            ctx.objects.get(f"{kind}/{ctx.ns}/{src.get('name')}") or {}
-        ).items():
-            env[e.get("prefix", "") + k] = v
-    for e in ctx.spec.get("env") or []:
-        env[e["name"]] = _env_value(ctx, e)
-    env.update(service_links(ctx))
-    for k, v in ctx.image.env:
-        env.setdefault(k, v)
-    env.setdefault("HOME", "/root")
-    return env
-
-
-def _env_value(ctx: ExecContext, e: dict) -> str:
-    if "value" in e:
-        return str(e["value"])
-    vf = e.get("valueFrom") or {}
-    if "configMapKeyRef" in vf or "secretKeyRef" in vf:
-        ref = vf.get("configMapKeyRef") or vf.get("secretKeyRef")
-        kind = "configmap" if "configMapKeyRef" in vf else "secret"
-        return (ctx.objects.get(f"{kind}/{ctx.ns}/{ref.get('name')}") or {}).get(
-            ref.get("key"), ""
-        )
-    if "fieldRef" in vf:
-        path = vf["fieldRef"].get("fieldPath", "")
-        meta, status, spec = (
-            ctx.pod["metadata"],
-            ctx.pod.get("status") or {},
-            ctx.pod.get("spec") or {},
-        )
-        simple = {
-            "metadata.name": meta.get("name"),
-            "metadata.namespace": meta.get("namespace"),
-            "metadata.uid": meta.get("uid"),
-            "spec.nodeName": spec.get("nodeName"),
-            "spec.serviceAccountName": spec.get("serviceAccountName", "default"),
-            "status.podIP": status.get("podIP"),
-            "status.hostIP": status.get("hostIP"),
-        }
-        if path in simple:
-            return str(simple[path] or "")
-        if path.startswith("metadata.labels['"):
-            return (meta.get("labels") or {}).get(path[17:-2], "")
-        if path.startswith("metadata.annotations['"):
-            return (meta.get("annotations") or {}).get(path[22:-2], "")
-    if "resourceFieldRef" in vf:
-        res = vf["resourceFieldRef"].get("resource", "")
-        kind, _, r = res.partition(".")
-        return str(((ctx.spec.get("resources") or {}).get(kind) or {}).get(r, "0"))
-    return ""
-
-
-def service_links(ctx: ExecContext) -> dict:
-    """Docker-link style variables for services that existed when the container started."""
-    from cluster.simtime import parse_rfc3339
-
-    started = None
-    for s in (ctx.pod.get("status") or {}).get("containerStatuses") or []:
-        if s["name"] == ctx.container and "running" in (s.get("state") or {}):
-            started = parse_rfc3339(s["state"]["running"].get("startedAt"))
-    links = (ctx.pod.get("spec") or {}).get("enableServiceLinks", True)
-    env: dict = {}
-    for svc in sorted(ctx.view.services, key=lambda s: s["metadata"]["name"]):
-        meta, spec = svc["metadata"], svc.get("spec") or {}
-        master = meta.get("namespace") == "default" and meta["name"] == "kubernetes"
-        if not master and (not links or meta.get("namespace") != ctx.ns):
-            continue
-        created = parse_rfc3339(meta.get("creationTimestamp"))
-        if started is not None and created is not None and created > started:
-            continue
-        ip = spec.get("clusterIP")
-        if ip in (None, "", "None") or not spec.get("ports"):
-            continue
-        prefix = meta["name"].upper().replace("-", "_")
-        first = spec["ports"][0]
-        env[f"{prefix}_SERVICE_HOST"] = ip
-        env[f"{prefix}_SERVICE_PORT"] = str(first["port"])
-        for p in spec["ports"]:
-            if p.get("name"):
-                env[f"{prefix}_SERVICE_PORT_{p['name'].upper().replace('-', '_')}"] = (
-                    str(p["port"])
-                )
-        env[f"{prefix}_PORT"] = (
-            f"{first.get('protocol', 'TCP').lower()}://{ip}:{first['port']}"
-        )
-        for p in spec["ports"]:
-            proto = p.get("protocol", "TCP")
-            base = f"{prefix}_PORT_{p['port']}_{proto}"
-            env[base] = f"{proto.lower()}://{ip}:{p['port']}"
-            env[f"{base}_PROTO"] = proto.lower()
-            env[f"{base}_PORT"] = str(p["port"])
-            env[f"{base}_ADDR"] = ip
-    return env
-
-
-def files(ctx: ExecContext) -> dict[str, str]:
-    """The readable files: kubelet-managed ones, the token and mounted ConfigMaps/Secrets."""
-    meta, spec, status = (
-        ctx.pod["metadata"],
-        ctx.pod.get("spec") or {},
-        ctx.pod.get("status") or {},
+    return container_env.process_env(
+        ctx.pod, ctx.spec, ctx.image, ctx.objects, ctx.view.services
     )
-    name, ip = meta["name"], status.get("podIP", "")
-    host_line = f"{ip}\t{name}"
-    if spec.get("hostname") and spec.get("subdomain"):
-        host_line = f"{ip}\t{spec['hostname']}.{spec['subdomain']}.{ctx.ns}.svc.{dns.CLUSTER_DOMAIN}\t{spec['hostname']}"
-    out = {
-        "/etc/hostname": name + "\n",
-        "/etc/resolv.conf": dns.resolv_conf(ctx.ns),
-        "/etc/hosts": "# Kubernetes-managed hosts file.\n127.0.0.1\tlocalhost\n::1\tlocalhost ip6-localhost ip6-loopback\n"
-        "fe00::0\tip6-localnet\nfe00::0\tip6-mcastprefix\nfe00::1\tip6-allnodes\nfe00::2\tip6-allrouters\n"
-        + host_line
-        + "\n",
-    }
-    if spec.get("automountServiceAccountToken", True) is not False:
-        out[f"{SA_DIR}/namespace"] = ctx.ns
-        out[f"{SA_DIR}/ca.crt"] = _CA
-        out[f"{SA_DIR}/token"] = _token(ctx)
-    if ctx.image.body == "nginx":
-        from cluster.nodes.responses import NGINX_WELCOME
-
-        out["/usr/share/nginx/html/index.html"] = NGINX_WELCOME
-    volumes = {v["name"]: v for v in spec.get("volumes") or []}
-    for m in ctx.spec.get("volumeMounts") or []:
-        v = volumes.get(m["name"]) or {}
-        for field_, kind, key in (
-            ("configMap", "configmap", "name"),
-            ("secret", "secret", "secretName"),
-        ):
-            if field_ not in v:
-                continue
-            data = ctx.objects.get(f"{kind}/{ctx.ns}/{v[field_].get(key)}") or {}
-            items = v[field_].get("items")
-            mapping = (
-                {i["key"]: i["path"] for i in items} if items else {k: k for k in data}
-            )
-            for k, path in mapping.items():
-                if k in data:
-                    target = f"{m['mountPath'].rstrip('/')}/{path}"
-                    if m.get("subPath"):
-                        target = m["mountPath"] if m["subPath"] == path else None
-                    if target:
-                        out[target] = data[k]
-    return out
-
-
-def _cat(ctx: ExecContext, args: list[str]) -> ExecResult:
-    fs = files(ctx)
-    res = ExecResult()
-    for path in args:
-        if path in fs:
-            res.stdout += fs[path]
-        else:
-            res.stderr += (
-                CAT_MISSING.get(ctx.image.tools, GNU_CAT_MISSING).format(path=path)
-                + "\n"
-            )
-            res.exit_code = 1
-    return res
-
-
-def _ls(ctx: ExecContext, args: list[str]) -> ExecResult:
-    path = (args[0] if args else (ctx.spec.get("workingDir") or "/")).rstrip("/") or "/"
-    fs = files(ctx)
-    if path == "/":
-        return ExecResult(stdout="\n".join(ROOT_DIRS) + "\n")
-    if path in fs:
-        return ExecResult(stdout=path + "\n")
-    children = sorted(
-        {p[len(path) + 1 :].split("/")[0] for p in fs if p.startswith(path + "/")}
-    )
-    if not children:
-        return ExecResult(
-            stderr=f"ls: {path}: No such file or directory\n"
-            if ctx.image.tools in ("busybox", "alpine")
-            else f"ls: cannot access '{path}': No such file or directory\n",
-            exit_code=1 if ctx.image.tools in ("busybox", "alpine") else 2,
-        )
-    return ExecResult(stdout="\n".join(children) + "\n")
-
-
-def _b64(obj) -> str:
-    return (
-        base64.urlsafe_b64encode(json.dumps(obj, separators=(",", ":")).encode())
-        .decode()
-        .rstrip("=")
-    )
-
-
-def _token(ctx: ExecContext) -> str:
-    """A bound service account token (its signature is not real)."""
-    meta = ctx.pod["metadata"]
-    sa = (ctx.pod.get("spec") or {}).get("serviceAccountName", "default")
-    iat = int(ctx.now)
-    claims = {
-        "aud": ["https://kubernetes.default.svc.cluster.local"],
-        "exp": iat + 3607,
-        "iat": iat,
-        "iss": "https://kubernetes.default.svc.cluster.local",
-        "kubernetes.io": {
-            "namespace": ctx.ns,
-            "pod": {"name": meta["name"], "uid": meta.get("uid", "")},
-            "serviceaccount": {"name": sa, "uid": ""},
-        },
-        "nbf": iat,
-        "sub": f"system:serviceaccount:{ctx.ns}:{sa}",
-    }
-    sig = (
-        base64.urlsafe_b64encode(f"{ctx.rng.getrandbits(512):0128x}".encode())
-        .decode()
-        .rstrip("=")[:342]
-    )
-    return f"{_b64({'alg': 'RS256', 'kid': 'kubelab'})}.{_b64(claims)}.{sig}"
-
-
-_CA = (
-    "-----BEGIN CERTIFICATE-----\n"
-    "MIIDBTCCAe2gAwIBAgIIKubelabSimulatedCAwDQYJKoZIhvcNAQELBQAwFTETMBEG\n"
-    "A1UEAxMKa3ViZXJuZXRlczAeFw0yNDAxMDEwMDAwMDBaFw0zNDAxMDEwMDAwMDBa\n"
-    "MBUxEzARBgNVBAMTCmt1YmVybmV0ZXMwggEiMA0GCSqGSIb3DQEBAQUAA4IBDwAw\n"
-    "-----END CERTIFICATE-----\n"
-)

@@ -322,6 +322,42 @@ CATALOGUE: dict[str, Image] = {
             tools="alpine",
             process="traefik",
         ),
+        _lib(
+            # The Job tutorial's image (`perl -Mbignum=bpi -wle 'print bpi(2000)'`);
+            # a full Debian build of perl, so it has bash and tar.
+            "perl",
+            tags=("latest", "slim", "5", "stable", "threaded"),
+            tag_pattern=r"5\.(?:3[0-9]|40)(?:\.\d)?(?:-(?:slim|threaded|bookworm|bullseye|buster|slim-bookworm|slim-bullseye|slim-buster))?",
+            size=336_004_096,
+            port=None,
+            protocol="none",
+            behaviour="shell",
+            logs="shell",
+            body="none",
+            memory_mib=6,
+            cpu_m=0,
+            shutdown=None,
+            tools="debian",
+            process="perl",
+        ),
+        # The StatefulSet tutorial's nginx: 0.8 in the old docs (k8s.gcr.io), 0.21
+        # and 0.24 in today's, 0.7 and 0.27 in Kubernetes' own tests. Debian-based,
+        # so it has sh and tar.
+        *[
+            Image(
+                repo=f"{registry}/nginx-slim",
+                tags=("0.7", "0.8", "0.21", "0.24", "0.27"),
+                size=42_729_472,
+                port=80,
+                logs="nginx",
+                body="nginx",
+                memory_mib=3,
+                shutdown=0.3,
+                tools="debian",
+                process="nginx: master process nginx -g daemon off;",
+            )
+            for registry in ("registry.k8s.io", "k8s.gcr.io")
+        ],
         Image(
             repo="registry.k8s.io/pause",
             tags=("3.10", "3.9", "3.8", "3.7", "3.6"),

@@ -182,11 +182,18 @@ def _js_date(t: float) -> str:
 
 
 def run_lines(
-    pod: dict, container: dict, cs: dict, start: float, end: float, requests: list[dict]
+    pod: dict,
+    container: dict,
+    cs: dict,
+    start: float,
+    end: float,
+    requests: list[dict],
+    env: dict | None = None,
 ) -> list[tuple[float, str]]:
-    """Every line one run of a container printed between its start and `end`."""
+    """Every line one run of a container printed between its start and `end`;
+    `env` is the kubelet's environment for it (its `$VAR`s in echo lines)."""
     image = images.lookup_name(container.get("image", ""))
-    prog = rt.program(container, image)
+    prog = rt.program(container, image, env, hostname=pod["metadata"]["name"])
     lines = (
         list(startup_lines(image, pod, start))
         if not rt.argv(container) or image.behaviour == "server"
@@ -222,6 +229,7 @@ def pod_logs(
     previous: bool = False,
     since_seconds: float | None = None,
     limit_bytes: int | None = None,
+    env: dict | None = None,
 ) -> str:
     """The body of GET pods/<name>/log for one container."""
     uid = pod["metadata"].get("uid", "")
@@ -265,7 +273,7 @@ def pod_logs(
             start = cs["started_at"]
             end = cs.get("finished_at", now) if cs.get("state") == "terminated" else now
     lines = run_lines(
-        pod, spec, cs or {}, start, min(end, now), (cs or {}).get("requests", [])
+        pod, spec, cs or {}, start, min(end, now), (cs or {}).get("requests", []), env
     )
     if since_seconds is not None:
         lines = [x for x in lines if x[0] >= now - since_seconds]

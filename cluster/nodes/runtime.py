@@ -14,7 +14,7 @@ import re
 import shlex
 from dataclasses import dataclass, field
 
-from cluster.nodes import images
+from cluster.nodes import container_env, images, pi_digits, shell_script
 
 REQUEST_LOG_LIMIT = 500
 SHELLS = {"sh", "/bin/sh", "bash", "/bin/bash", "ash", "/bin/ash"}
@@ -25,6 +25,9 @@ QUICK_EXIT_SECONDS = 0.1
 REQUEST_SECONDS = 0.01
 # How long a container over its memory limit survives before the OOM killer.
 OOM_AFTER_SECONDS = 1.0
+# Math::BigFloat's bpi is pure Perl and roughly quadratic in the digits asked for:
+# an estimate of its run time per (1000 digits) squared.
+PERL_BPI_SECONDS_PER_KDIGIT2 = 1.5
 
 
 def new_state() -> dict:
@@ -136,10 +139,25 @@ def argv(container: dict) -> list[str]:
     return list(container.get("command") or []) + list(container.get("args") or [])
 
 
-def program(container: dict, image: images.Image) -> Program:
-    """Read a container's command the way its image would run it."""
-    cmd = list(container.get("command") or [])
-    args = list(container.get("args") or [])
+def program(
+    container: dict, image: images.Image, env: dict | None = None, hostname: str = ""
+) -> Program:
+    """Read a container's command the way its image would run it.
+
+    `env` is what the kubelet sets (`container_env.kubelet_env`); without it only the
+    literal `value`s of the container's env are known."""
+    if env is None:
+        env = _literal_env(container)
+    # The kubelet expands `$(VAR)` in command and args before the process starts.
+    cmd = [
+        container_env.expand_references(str(w), env)
+        for w in container.get("command") or []
+    ]
+    args = [
+        container_env.expand_references(str(w), env)
+        for w in container.get("args") or []
+    ]
+    shell_env = _shell_env(env, image, hostname)
     if image.repo.endswith("polinux/stress"):
         return _stress(cmd + args)
     if not cmd and (not args or image.behaviour == "server"):
@@ -158,12 +176,14 @@ def program(container: dict, image: images.Image) -> Program:
         # The image's own server, started with flags (`/usr/local/bin/kube-proxy
         # --config=...`): it runs as the image's default command would.
         return Program(duration=None, ignores_sigterm=image.shutdown is None)
-    if words and words[0] in SHELLS and len(words) >= 3 and words[1] == "-c":
-        prog = _script(words[2])
+    if image.repo.endswith("library/perl") and words and _binary(words[0]) == "perl":
+        prog = _perl(words)
+    elif words and words[0] in SHELLS and len(words) >= 3 and words[1] == "-c":
+        prog = _script(words[2], shell_env)
     elif words and words[0] in SHELLS and len(words) == 1:
         prog = Program(duration=QUICK_EXIT_SECONDS)
     else:
-        prog = _script(shlex.join(words))
+        prog = _script(shlex.join(words), shell_env)
     prog.ignores_sigterm = True  # a shell as PID 1 has no SIGTERM handler
     prog.listens = image.behaviour == "server" and prog.duration is None
     return prog
@@ -194,11 +214,69 @@ def _binary(path: str) -> str:
     return path.rsplit("/", 1)[-1]
 
 
+def _literal_env(container: dict) -> dict[str, str]:
+    """The env values written in the spec, `$(VAR)` expanded (no ConfigMaps known)."""
+    env: dict[str, str] = {}
+    for e in container.get("env") or []:
+        if "value" in e:
+            env[e["name"]] = container_env.expand_references(str(e["value"]), env)
+    return env
+
+
+def _shell_env(env: dict, image: images.Image, hostname: str) -> dict[str, str]:
+    """What a shell in the container expands `$VAR` from."""
+    out = {"PATH": container_env.DEFAULT_PATH, "HOSTNAME": hostname, **env}
+    for k, v in image.env:
+        out.setdefault(k, v)
+    out.setdefault("HOME", "/root")
+    return out
+
+
+def _words(command: str, env: dict | None) -> list[str]:
+    """One simple command's words, quoted and expanded as sh would."""
+    try:
+        parsed = shell_script.parse(command)
+    except shell_script.ScriptSyntaxError:
+        return command.split()
+    if not parsed:
+        return []
+    env = env or {}
+
+    def lookup(var: str) -> str:
+        if shell_script.substitution(var) is not None:
+            # Only `$(hostname)` is known when the command is read.
+            return env.get("HOSTNAME", "") if var == "(hostname)" else ""
+        return "0" if var == "?" else env.get(var, "")
+
+    return [f for w in parsed[0].words for f in shell_script.expand(w, lookup)]
+
+
+_BPI = re.compile(r"print\s+bpi\(\s*(\d+)\s*\)")
+
+
+def _perl(words: list[str]) -> Program:
+    """`perl -Mbignum=bpi -wle 'print bpi(N)'` (the Job tutorial) prints pi to N
+    digits; other Perl programs are not simulated and just exit."""
+    script = words[-1] if len(words) > 1 else ""
+    m = _BPI.search(script)
+    if not m or not 1 <= int(m.group(1)) <= pi_digits.MAX_DIGITS:
+        return Program(duration=QUICK_EXIT_SECONDS, listens=False)
+    digits = int(m.group(1))
+    seconds = max(
+        QUICK_EXIT_SECONDS, PERL_BPI_SECONDS_PER_KDIGIT2 * (digits / 1000) ** 2
+    )
+    return Program(
+        duration=seconds,
+        output=[(seconds, pi_digits.pi(digits))],
+        listens=False,
+    )
+
+
 _SPLIT = re.compile(r"\s*(?:;|&&|\|\||\n)\s*")
 
 
-def _script(script: str) -> Program:
-    """Interpret the handful of shell commands lab manifests use."""
+def _script(script: str, env: dict | None = None) -> Program:
+    """Interpret the handful of shell commands lab manifests use; `env` feeds `$VAR`."""
     t = 0.0
     out: list[tuple[float, str]] = []
     files: list[tuple[float, str, bool]] = []
@@ -216,8 +294,8 @@ def _script(script: str) -> Program:
             + sum(_sleep_of(c) or 0 for c in body)
             + REQUEST_SECONDS * len(urls)
         ) or 1.0
-        lines = [_echo_of(c) for c in body if _echo_of(c) is not None]
-        prefix = _script(script[: loop.start()]) if loop.start() else None
+        lines = [e for c in body if (e := _echo_of(c, env)) is not None]
+        prefix = _script(script[: loop.start()], env) if loop.start() else None
         return Program(
             duration=None,
             output=prefix.output if prefix else [],
@@ -229,15 +307,12 @@ def _script(script: str) -> Program:
     for raw in _SPLIT.split(script.strip()):
         if not raw:
             continue
-        try:
-            words = shlex.split(raw)
-        except ValueError:
-            words = raw.split()
+        words = _words(raw, env)
         if not words:
             continue
         name = words[0].rsplit("/", 1)[-1]
         if name == "sleep":
-            s = _sleep_of(raw)
+            s = _sleep_of(" ".join(words))
             if s is None:
                 return Program(duration=None, output=out, files=files)
             t += s
@@ -326,11 +401,8 @@ def _fetch_of(command: str) -> tuple[str, str] | None:
     return (targets[-1], tool) if targets else None
 
 
-def _echo_of(command: str) -> str | None:
-    try:
-        words = shlex.split(command)
-    except ValueError:
-        words = command.split()
+def _echo_of(command: str, env: dict | None = None) -> str | None:
+    words = _words(command, env)
     if words and words[0] == "echo":
         return " ".join(w for w in words[1:] if w != "-n")
     return None

@@ -104,7 +104,7 @@ def test_claim_binds_to_the_smallest_volume_that_fits():
         ],
         "PersistentVolumeClaim": [pvc()],
     }
-    actions = pvc_ctl.sync(view, T0, random.Random(1))
+    actions = pvc_ctl.reconcile(view, T0)
     assert actions == [
         Patch(
             pv_ref("snug"),
@@ -145,7 +145,7 @@ def test_claim_binds_to_the_smallest_volume_that_fits():
         ),
     ]
     fakeapi.apply(view, actions, T0)
-    assert pvc_ctl.sync(view, T0 + 1, random.Random(1)) == []
+    assert pvc_ctl.reconcile(view, T0 + 1) == []
 
 
 def test_claim_without_match_or_class_waits_with_failed_binding():
@@ -154,7 +154,7 @@ def test_claim_without_match_or_class_waits_with_failed_binding():
         "PersistentVolume": [pv("small", "500Mi")],
         "PersistentVolumeClaim": [pvc()],
     }
-    assert pvc_ctl.sync(view, T0, random.Random(1)) == [
+    assert pvc_ctl.reconcile(view, T0) == [
         RecordEvent(
             CLAIM_REF,
             "Normal",
@@ -174,9 +174,7 @@ def test_dynamic_provisioning_creates_pvc_uid_volume_and_binds_it():
     }
     events = []
     for step in range(4):
-        fakeapi.apply(
-            view, pvc_ctl.sync(view, T0 + step, random.Random(1)), T0 + step, events
-        )
+        fakeapi.apply(view, pvc_ctl.reconcile(view, T0 + step), T0 + step, events)
     waiting = (
         "ExternalProvisioning",
         "Waiting for a volume to be created either by the external provisioner 'kubelab.dev/hostpath' "
@@ -204,7 +202,7 @@ def test_dynamic_provisioning_creates_pvc_uid_volume_and_binds_it():
         "accessModes": ["ReadWriteOnce"],
         "capacity": {"storage": "1Gi"},
     }
-    assert pvc_ctl.sync(view, T0 + 9, random.Random(1)) == []
+    assert pvc_ctl.reconcile(view, T0 + 9) == []
 
 
 def test_wait_for_first_consumer_provisions_only_after_scheduling():
@@ -215,7 +213,7 @@ def test_wait_for_first_consumer_provisions_only_after_scheduling():
         "PersistentVolume": [],
         "Pod": [],
     }
-    assert pvc_ctl.sync(view, T0, random.Random(1)) == [
+    assert pvc_ctl.reconcile(view, T0) == [
         RecordEvent(
             CLAIM_REF,
             "Normal",
@@ -234,7 +232,7 @@ def test_wait_for_first_consumer_provisions_only_after_scheduling():
     }
     view["Pod"].append(user)
     for step in range(4):
-        fakeapi.apply(view, pvc_ctl.sync(view, T0 + step, random.Random(1)), T0 + step)
+        fakeapi.apply(view, pvc_ctl.reconcile(view, T0 + step), T0 + step)
     [volume] = view["PersistentVolume"]
     assert volume["spec"]["nodeAffinity"]["required"]["nodeSelectorTerms"] == [
         {
@@ -301,13 +299,13 @@ def test_deleted_claim_releases_or_deletes_its_volume(reclaim, expected):
         ],
         "PersistentVolumeClaim": [],
     }
-    assert pvc_ctl.sync(view, T0, random.Random(1)) == expected
+    assert pvc_ctl.reconcile(view, T0) == expected
 
 
 def test_bound_claim_whose_volume_vanished_is_lost():
     """ClaimLost: a claim bound to a missing volume turns Lost with a warning."""
     view = {"PersistentVolume": [], "PersistentVolumeClaim": [pvc(volume="vol")]}
-    assert pvc_ctl.sync(view, T0, random.Random(1)) == [
+    assert pvc_ctl.reconcile(view, T0) == [
         Patch(CLAIM_REF, {"status": {"phase": "Lost"}}, "status"),
         RecordEvent(
             CLAIM_REF,
@@ -317,3 +315,67 @@ def test_bound_claim_whose_volume_vanished_is_lost():
             "persistentvolume-controller",
         ),
     ]
+
+
+FAILED_BINDING = RecordEvent(
+    CLAIM_REF,
+    "Normal",
+    "FailedBinding",
+    "no persistent volumes available for this claim and no storage class is set",
+    "persistentvolume-controller",
+)
+
+
+def test_sync_leaves_the_waiting_event_to_remembered():
+    """The writes come from `sync` on every pass; a waiting claim's event does not."""
+    view = {"PersistentVolume": [], "PersistentVolumeClaim": [pvc()]}
+    assert pvc_ctl.sync(view, T0, random.Random(1)) == []
+
+
+@pytest.mark.parametrize(
+    ("memory", "at", "claim_rv", "expected"),
+    [
+        pytest.param(None, T0, "3", [FAILED_BINDING], id="first-sync-records"),
+        pytest.param(
+            {"since": None, "resync": int(T0 // 15), "claims": {"data-uid": "3"}},
+            T0 + 5,
+            "3",
+            [],
+            id="same-period-stays-quiet",
+        ),
+        pytest.param(
+            {"since": None, "resync": int(T0 // 15), "claims": {"data-uid": "3"}},
+            T0 + 15,
+            "3",
+            [FAILED_BINDING],
+            id="resync-records-again",
+        ),
+        pytest.param(
+            {"since": None, "resync": int(T0 // 15), "claims": {"data-uid": "3"}},
+            T0 + 1,
+            "4",
+            [FAILED_BINDING],
+            id="changed-claim-records-again",
+        ),
+    ],
+)
+def test_waiting_claim_event_is_recorded_once_per_sync(memory, at, claim_rv, expected):
+    """A Pending claim gets FailedBinding when first seen, when it changes, and at each
+    15 s resync; passes in between record nothing."""
+    view = {"PersistentVolume": [], "PersistentVolumeClaim": [pvc(rv=claim_rv)]}
+    actions, kept = pvc_ctl.remembered(view, memory, at)
+    assert actions == expected
+    assert kept == {
+        "since": None,
+        "resync": int(at // 15),
+        "claims": {"data-uid": claim_rv},
+    }
+
+
+def test_next_wake_is_the_next_resync_only_while_a_claim_waits():
+    """A waiting claim wakes the controller at the next 15 s resync; a bound one not."""
+    waiting = {"PersistentVolume": [], "PersistentVolumeClaim": [pvc()]}
+    bound = {"PersistentVolume": [], "PersistentVolumeClaim": [pvc(volume="vol")]}
+    assert pvc_ctl.next_wake(waiting, 20.0) == 30.0
+    assert pvc_ctl.next_wake(waiting, 30.0) == 45.0
+    assert pvc_ctl.next_wake(bound, 20.0) is None

@@ -1,11 +1,9 @@
-"""ServiceAccount controller and root CA publisher."""
+"""ServiceAccount controller: a `default` account in every active namespace."""
 
 import random
 
-from cluster.actions import Create, Update
+from cluster.actions import Create
 from cluster.controllers import serviceaccount as sa
-
-PEM = "-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n"
 
 
 def ns(name, phase="Active"):
@@ -17,13 +15,11 @@ def ns(name, phase="Active"):
     }
 
 
-def test_default_account_and_root_ca_in_every_active_namespace():
-    """Active namespaces get `default` and `kube-root-ca.crt`; terminating ones get nothing."""
+def test_default_account_in_every_active_namespace():
+    """Active namespaces get `default`; terminating ones get nothing."""
     view = {
         "Namespace": [ns("default"), ns("gone", "Terminating")],
         "ServiceAccount": [],
-        "ConfigMap": [],
-        "RootCA": [{"ca.crt": PEM}],
     }
     assert sa.sync(view, 0, random.Random(1)) == [
         Create(
@@ -33,25 +29,10 @@ def test_default_account_and_root_ca_in_every_active_namespace():
                 "metadata": {"name": "default", "namespace": "default"},
             }
         ),
-        Create(
-            {
-                "apiVersion": "v1",
-                "kind": "ConfigMap",
-                "metadata": {
-                    "name": "kube-root-ca.crt",
-                    "namespace": "default",
-                    "annotations": {"kubernetes.io/description": sa.DESCRIPTION},
-                },
-                "data": {"ca.crt": PEM},
-            }
-        ),
     ]
 
 
-def test_existing_objects_are_kept_and_drifted_ca_restored():
-    """An edited CA ConfigMap is put back; a present ServiceAccount is not recreated."""
-    edited = sa.root_ca_configmap("default", "tampered")
-    edited["metadata"]["resourceVersion"] = "4"
+def test_a_present_account_is_not_recreated():
     view = {
         "Namespace": [ns("default")],
         "ServiceAccount": [
@@ -60,9 +41,5 @@ def test_existing_objects_are_kept_and_drifted_ca_restored():
                 "metadata": {"name": "default", "namespace": "default"},
             }
         ],
-        "ConfigMap": [edited],
-        "RootCA": [{"ca.crt": PEM}],
     }
-    fixed = sa.root_ca_configmap("default", PEM)
-    fixed["metadata"]["resourceVersion"] = "4"
-    assert sa.sync(view, 0, random.Random(1)) == [Update(fixed)]
+    assert sa.sync(view, 0, random.Random(1)) == []

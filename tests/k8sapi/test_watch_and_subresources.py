@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import time
 
 import pytest
 import yaml
@@ -10,7 +11,7 @@ from asgiref.sync import async_to_sync
 
 from cluster import kinds
 from cluster.access import api_for
-from cluster.k8sapi import kubeconfig
+from cluster.k8sapi import kubeconfig, logs
 from cluster.models import Cluster
 
 from .conftest import TABLE_ACCEPT
@@ -235,6 +236,46 @@ def test_logs_of_a_pod_that_is_not_running_explain_why(kube, lab):
     response = kube.get("/api/v1/namespaces/default/pods/new/log?container=c")
     assert response.status_code == 400
     assert "is waiting to start" in response.json()["message"]
+
+
+def test_logs_wait_a_moment_for_a_started_container_the_runtime_state_lacks(kube, lab):
+    """The API can be ahead of the kubelet's saved state for the rest of a tick."""
+    api = api_for(lab)
+    api.create(
+        {
+            "apiVersion": "v1",
+            "kind": "Pod",
+            "metadata": {"name": "ahead", "namespace": "default"},
+            "spec": {"containers": [{"name": "c", "image": "nginx"}]},
+        }
+    )
+    api.merge_patch(
+        kinds.by_kind("Pod"),
+        "default",
+        "ahead",
+        {"status": {"containerStatuses": [{"name": "c", "state": {"running": {}}}]}},
+        subresource="status",
+    )
+    started = time.monotonic()
+    response = kube.get("/api/v1/namespaces/default/pods/ahead/log")
+    assert response.status_code == 400  # this state never comes: no tick runs here
+    assert time.monotonic() - started >= logs.STATE_CATCH_UP_SECONDS
+
+
+@pytest.mark.parametrize(
+    ("statuses", "started"),
+    [
+        ([], False),
+        ([{"name": "c", "state": {"waiting": {"reason": "ContainerCreating"}}}], False),
+        ([{"name": "c", "state": {"running": {}}}], True),
+        ([{"name": "c", "state": {"terminated": {"exitCode": 0}}}], True),
+        ([{"name": "other", "state": {"running": {}}}], False),
+        ([{"name": "c"}], False),
+    ],
+)
+def test_which_statuses_show_a_started_container(statuses, started):
+    pod = {"status": {"containerStatuses": statuses}}
+    assert bool(logs._api_shows_started(pod, "c")) is started
 
 
 @pytest.mark.parametrize(

@@ -249,6 +249,21 @@ YAML
   eventually 60 "endpoints of the headless service" '^nginx +10\.244\.[0-9.]+:80,10\.244\.[0-9.]+:80 ' k get endpoints nginx
   expect "scale to 3"                     '^statefulset.apps/web scaled$'     k scale statefulset web --replicas=3
   eventually 120 "web-2 comes up"         '^web-2 +1/1 +Running '             k get pods -l app=nginx
+  expect "one controller revision"        '^REVISION +CHANGE-CAUSE$'          k rollout history statefulset/web
+  expect "revision 1 listed"              '^1 +<none>$'                       k rollout history statefulset/web
+  expect "revision named after its hash"  '^web-[bcdfghjklmnpqrstvwxz2456789]{1,10} +statefulset.apps/web +1 +' k get controllerrevisions
+  expect "set image sts"                  '^statefulset.apps/web image updated$' k set image statefulset/web nginx=nginx:1.26
+  expect "rolling update by ordinal"      'partitioned roll out complete: 3 new pods have been updated' \
+    k rollout status statefulset/web --timeout=240s
+  expect "pods at the new image"          '^nginx:1.26 nginx:1.26 nginx:1.26 $' k get pods -l app=nginx -o jsonpath='{range .items[*]}{.spec.containers[0].image} {end}'
+  expect "revision 2 listed"              '^2 +<none>$'                       k rollout history statefulset/web
+  expect "revision 2 detail"              'Image:[[:space:]]+nginx:1.26'                k rollout history statefulset/web --revision=2
+  expect "rollout undo sts"               '^statefulset.apps/web rolled back$' k rollout undo statefulset/web
+  expect "undone template"                '^nginx:1.27$'                      k get statefulset web -o jsonpath='{.spec.template.spec.containers[0].image}'
+  expect "rolled back to the old pods"    'partitioned roll out complete: 3 new pods have been updated' \
+    k rollout status statefulset/web --timeout=240s
+  eventually 60 "old revision renumbered" '^2 +<none>$' sh -c "kubectl -n $NS rollout history statefulset/web | grep -v '^1 '"
+  expect "revision 3 is the old template" 'Image:[[:space:]]+nginx:1.27'                k rollout history statefulset/web --revision=3
   done_with_namespace
 }
 
@@ -276,6 +291,23 @@ YAML
   local nodes; nodes=$(kubectl get nodes --no-headers | wc -l)
   expect "one pod per node"               "^node-logger +$nodes +$nodes +$nodes +$nodes +$nodes +<none> +" k get daemonsets
   expect "pods spread over the nodes"     "^$nodes\$" sh -c "kubectl -n $NS get pods -l name=node-logger -o jsonpath='{range .items[*]}{.spec.nodeName}{\"\\n\"}{end}' | sort -u | wc -l"
+  expect "template generation 1"          '^1$' k get daemonset node-logger -o jsonpath='{.metadata.annotations.deprecated\.daemonset\.template\.generation}'
+  expect "rollout restart ds"             '^daemonset.apps/node-logger restarted$' k rollout restart daemonset/node-logger
+  expect "restart rolls through the nodes" 'daemon set "node-logger" successfully rolled out' \
+    k rollout status daemonset/node-logger --timeout=240s
+  expect "every pod replaced"             "^$nodes $nodes\$" sh -c "kubectl -n $NS get daemonset node-logger -o jsonpath='{.status.updatedNumberScheduled} {.status.numberAvailable}'"
+  expect "pods carry template generation 2" "^$nodes\$" sh -c "kubectl -n $NS get pods -l name=node-logger,pod-template-generation=2 --no-headers | grep -c Running"
+  expect "two revisions"                  '^2 +<none>$'                       k rollout history daemonset/node-logger
+  expect "set image ds"                   '^daemonset.apps/node-logger image updated$' k set image daemonset/node-logger logger=busybox:1.37
+  expect "image change rolls out"         'daemon set "node-logger" successfully rolled out' \
+    k rollout status daemonset/node-logger --timeout=240s
+  expect "revision 3 detail"              'Image:[[:space:]]+busybox:1.37'              k rollout history daemonset/node-logger --revision=3
+  expect "rollout undo ds"                '^daemonset.apps/node-logger rolled back$' k rollout undo daemonset/node-logger
+  expect "undone template"                '^busybox$' k get daemonset node-logger -o jsonpath='{.spec.template.spec.containers[0].image}'
+  expect "undo rolls out"                 'daemon set "node-logger" successfully rolled out' \
+    k rollout status daemonset/node-logger --timeout=240s
+  expect "pods back at the old image"     "^$nodes\$" sh -c "kubectl -n $NS get pods -l name=node-logger -o jsonpath='{range .items[*]}{.spec.containers[0].image}{\"\\n\"}{end}' | grep -cx busybox"
+  expect "undo to the current revision"   'skipped rollback \(current template already matches revision 4\)' k rollout undo daemonset/node-logger --to-revision=4
   done_with_namespace
 }
 
@@ -329,6 +361,7 @@ section_run() {
 section_output() {
   fresh_namespace tut-output
   expect "create deployment"              '^deployment.apps/web created$'     k create deployment web --image=nginx --replicas=2
+  eventually 60 "its pods are made"      '^pod/web-'                         k get pods -l app=web -o name
   expect "wait -l for Ready"              'condition met'                     k wait --for=condition=Ready pod -l app=web --timeout=120s
   expect "get all: pods"                  '^NAME +READY +STATUS +RESTARTS +AGE$' k get all
   expect "get all: deployment"            '^deployment.apps/web +2/2 +2 +2 +' k get all

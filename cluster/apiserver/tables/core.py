@@ -514,6 +514,7 @@ def pvc_cells(obj: dict, now: float) -> list:
 
 RESOURCEQUOTA_COLUMNS = [
     NAME_COL,
+    AGE_COL,
     col(
         "Request",
         "Request represents a minimum amount of cpu/memory that a "
@@ -524,7 +525,6 @@ RESOURCEQUOTA_COLUMNS = [
         "Limits control the maximum amount of cpu/memory that a container "
         "may use independent of contention on the node.",
     ),
-    AGE_COL,
 ]
 
 
@@ -540,4 +540,4 @@ def resourcequota_cells(obj: dict, now: float) -> list:
             else requests
         )
         target.append(f"{resource}: {used.get(resource, '0')}/{hard[resource]}")
-    return [_name(obj), ", ".join(requests), ", ".join(limits), age(obj, now)]
+    return [_name(obj), age(obj, now), ", ".join(requests), ", ".join(limits)]
