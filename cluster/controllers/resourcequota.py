@@ -42,7 +42,6 @@ POD_COMPUTE = {
 }
 # Scopes a pod quota may narrow itself to (`spec.scopes`).
 POD_SCOPES = ("Terminating", "NotTerminating", "BestEffort", "NotBestEffort")
-_BINARY = ("Ki", "Mi", "Gi", "Ti", "Pi", "Ei")
 
 
 @dataclass(frozen=True)
@@ -56,43 +55,17 @@ class Amount:
     @classmethod
     def of(cls, text) -> Amount:
         text = str(text).strip()
-        return cls(quantity.parse(text), text.endswith(_BINARY))
+        return cls(quantity.parse(text), text.endswith(quantity.BINARY_SUFFIXES))
 
     def __add__(self, other: Amount) -> Amount:
         binary = self.binary if self.value else other.binary
         return Amount(self.value + other.value, binary)
 
     def __str__(self) -> str:
-        return format_quantity(self.value, self.binary)
+        return quantity.to_string(self.value, self.binary)
 
 
 ONE = Amount(Decimal(1))
-
-
-def format_quantity(value: Decimal, binary: bool = False) -> str:
-    """A quantity as resource.Quantity.String() prints it: `1536`, `2Gi`, `1500m`, `2k`."""
-    if binary and value == value.to_integral_value() and abs(value) >= 1024:
-        for power in range(6, 0, -1):
-            unit = Decimal(2) ** (10 * power)
-            if value % unit == 0:
-                return f"{int(value / unit)}{_BINARY[power - 1]}"
-        return str(int(value))
-    for suffix, exp in (
-        ("E", 18),
-        ("P", 15),
-        ("T", 12),
-        ("G", 9),
-        ("M", 6),
-        ("k", 3),
-        ("", 0),
-        ("m", -3),
-        ("u", -6),
-        ("n", -9),
-    ):
-        scaled = value / (Decimal(10) ** exp)
-        if scaled == scaled.to_integral_value() and (scaled or not exp):
-            return f"{int(scaled)}{suffix}"
-    return f"{int((value * Decimal(10) ** 9).to_integral_value('ROUND_CEILING'))}n"
 
 
 def canonical(value) -> str:

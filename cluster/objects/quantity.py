@@ -93,3 +93,40 @@ def format_bytes(n: int) -> str:
         if n and n % unit == 0:
             return f"{n // unit}{suffix}"
     return str(n)
+
+
+BINARY_SUFFIXES = ("Ki", "Mi", "Gi", "Ti", "Pi", "Ei")
+_DECIMAL_EXPONENTS = (
+    ("E", 18),
+    ("P", 15),
+    ("T", 12),
+    ("G", 9),
+    ("M", 6),
+    ("k", 3),
+    ("", 0),
+    ("m", -3),
+    ("u", -6),
+    ("n", -9),
+)
+
+
+def to_string(value: Decimal, binary: bool = False) -> str:
+    """A quantity as resource.Quantity.String() prints it: `1536`, `2Gi`, `1500m`, `2k`
+    (binary suffixes only for a value written with one that they divide exactly)."""
+    if binary and value == value.to_integral_value() and abs(value) >= 1024:
+        for suffix in reversed(BINARY_SUFFIXES):
+            unit = _SUFFIXES[suffix]
+            if value % unit == 0:
+                return f"{int(value / unit)}{suffix}"
+        return str(int(value))
+    for suffix, exp in _DECIMAL_EXPONENTS:
+        scaled = value / (Decimal(10) ** exp)
+        if scaled == scaled.to_integral_value() and (scaled or not exp):
+            return f"{int(scaled)}{suffix}"
+    return f"{int((value * Decimal(10) ** 9).to_integral_value('ROUND_CEILING'))}n"
+
+
+def canonical(value) -> str:
+    """A quantity as the API server stores it (`2000m` -> `2`, `1024Mi` -> `1Gi`)."""
+    text = str(value).strip()
+    return to_string(parse(value), text.endswith(BINARY_SUFFIXES))

@@ -8,6 +8,7 @@ import pytest
 
 from cluster.actions import Patch, Ref
 from cluster.controllers import resourcequota as rq_ctl
+from cluster.objects import quantity
 
 NOW = 1_767_225_600.0
 QUOTA_REF = Ref("ResourceQuota", "default", "q", "v1", "q-uid")
@@ -72,7 +73,7 @@ def used_of(view, hard, **kw):
     ],
 )
 def test_quantities_print_as_kubernetes_prints_them(value, binary, text):
-    assert rq_ctl.format_quantity(value, binary) == text
+    assert quantity.to_string(value, binary) == text
 
 
 def test_counts_only_non_terminal_pods_of_the_namespace():

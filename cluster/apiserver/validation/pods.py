@@ -6,8 +6,6 @@ causes in the same order a real cluster prints.
 
 from __future__ import annotations
 
-from decimal import Decimal
-
 from cluster.apiserver.errors import Cause
 from cluster.apiserver.validation import _field as f
 from cluster.apiserver.validation import meta
@@ -39,36 +37,7 @@ _NON_VOLUME_KEYS = {"name"}
 
 def canonical_quantity(value) -> str:
     """A quantity as resource.Quantity.String() canonicalises it (`2000m` → `2`)."""
-    text = str(value).strip()
-    n = quantity.parse(value)
-    binary = any(text.endswith(s) for s in ("Ki", "Mi", "Gi", "Ti", "Pi", "Ei"))
-    if binary and n == n.to_integral_value() and n != 0:
-        for suffix, power in (
-            ("Ei", 60),
-            ("Pi", 50),
-            ("Ti", 40),
-            ("Gi", 30),
-            ("Mi", 20),
-            ("Ki", 10),
-        ):
-            if n % (Decimal(2) ** power) == 0:
-                return f"{n / (Decimal(2) ** power):f}".rstrip("0").rstrip(".") + suffix
-    for suffix, exp in (
-        ("E", 18),
-        ("P", 15),
-        ("T", 12),
-        ("G", 9),
-        ("M", 6),
-        ("k", 3),
-        ("", 0),
-        ("m", -3),
-        ("u", -6),
-        ("n", -9),
-    ):
-        scaled = n / (Decimal(10) ** exp)
-        if scaled == scaled.to_integral_value() and (scaled != 0 or exp == 0):
-            return f"{int(scaled)}{suffix}"
-    return f"{int((n * Decimal(10) ** 9).to_integral_value(rounding='ROUND_CEILING'))}n"
+    return quantity.canonical(value)
 
 
 def _quantity(value):
