@@ -125,6 +125,12 @@ def kube_as(client, lab):
     return make
 
 
+@pytest.fixture(scope="module")
+def kubectl(live_lab, kubectl_path):
+    """Real kubectl against alice's cluster in the package's live lab."""
+    return live.kubectl_runner(live_lab, kubectl_path)
+
+
 @pytest.fixture(scope="package")
 def live_lab(redis_server):
     """One lab served by daphne over TLS, with a Celery worker, for this package's

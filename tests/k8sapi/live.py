@@ -12,6 +12,7 @@ import os
 import subprocess
 import sys
 import tempfile
+import time
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -177,3 +178,13 @@ def kubectl_runner(lab: LiveLab, kubectl_path: str, slug: str = "alice-lab"):
         return done
 
     return run
+
+
+def eventually(check, timeout: float = 60):
+    """`check()` once a second until it is truthy or `timeout` passes; its last value."""
+    deadline = time.monotonic() + timeout
+    while True:
+        result = check()
+        if result or time.monotonic() > deadline:
+            return result
+        time.sleep(1)

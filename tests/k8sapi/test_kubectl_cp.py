@@ -6,7 +6,6 @@ from __future__ import annotations
 import pytest
 
 from . import live
-from .test_kubectl_e2e import eventually
 
 pytestmark = pytest.mark.e2e
 
@@ -38,7 +37,7 @@ def kubectl(live_lab, kubectl_path):
     run("run", "cp-web", "--image=nginx:1.27")
     run("run", "cp-pause", "--image=registry.k8s.io/pause:3.10")
     for pod in ("cp-web", "cp-pause"):
-        assert eventually(
+        assert live.eventually(
             lambda pod=pod: " Running " in run("get", "pod", pod).stdout, timeout=90
         )
     return run
@@ -79,7 +78,7 @@ def test_container_command_expands_env_from_a_configmap(kubectl, tmp_path):
     manifest = tmp_path / "painter.yaml"
     manifest.write_text(COLOR_POD)
     kubectl("apply", "-f", str(manifest))
-    assert eventually(
+    assert live.eventually(
         lambda: " Running " in kubectl("get", "pod", "painter").stdout, timeout=90
     )
     assert kubectl("logs", "painter").stdout == "blue hello $(GREETING)\n"

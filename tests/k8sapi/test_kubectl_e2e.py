@@ -35,20 +35,6 @@ def lab(live_lab, kubectl_path):
     return live_lab
 
 
-@pytest.fixture(scope="module")
-def kubectl(lab, kubectl_path):
-    return live.kubectl_runner(lab, kubectl_path)
-
-
-def eventually(check, timeout: float = 60):
-    deadline = time.monotonic() + timeout
-    while True:
-        result = check()
-        if result or time.monotonic() > deadline:
-            return result
-        time.sleep(1)
-
-
 def test_version_and_discovery(kubectl):
     assert "Server Version: v1.32.4" in kubectl("version").stdout
     resources = kubectl("api-resources").stdout
@@ -141,7 +127,7 @@ def test_get_watch_streams_changes(kubectl, lab, kubectl_path):
 
 def test_pods_run_and_answer_logs_exec_and_top(kubectl):
     kubectl("create", "deployment", "busy", "--image=nginx")
-    assert eventually(
+    assert live.eventually(
         lambda: " 1/1 " in kubectl("get", "deploy", "busy").stdout, timeout=60
     )
     assert "Configuration complete" in kubectl("logs", "deploy/busy").stdout

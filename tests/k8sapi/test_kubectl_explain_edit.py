@@ -15,14 +15,7 @@ import pytest
 
 from cluster.apiserver import openapi_docs
 
-from . import live
-
 pytestmark = pytest.mark.e2e
-
-
-@pytest.fixture(scope="module")
-def kubectl(live_lab, kubectl_path):
-    return live.kubectl_runner(live_lab, kubectl_path)
 
 
 def make_editor(directory: Path, name: str, pattern: str, replacement: str) -> dict:

@@ -4,27 +4,12 @@
 from __future__ import annotations
 
 import re
-import time
 
 import pytest
 
 from . import live
 
 pytestmark = pytest.mark.e2e
-
-
-@pytest.fixture(scope="module")
-def kubectl(live_lab, kubectl_path):
-    return live.kubectl_runner(live_lab, kubectl_path)
-
-
-def eventually(check, timeout: float = 60):
-    deadline = time.monotonic() + timeout
-    while True:
-        result = check()
-        if result or time.monotonic() > deadline:
-            return result
-        time.sleep(1)
 
 
 def test_a_new_namespace_gets_kube_root_ca_crt(kubectl):
@@ -34,7 +19,7 @@ def test_a_new_namespace_gets_kube_root_ca_crt(kubectl):
         out = kubectl("get", "cm", "-n", "ca-check").stdout
         return re.search(r"^kube-root-ca\.crt +1 +\S+$", out, re.M)
 
-    assert eventually(listed), kubectl("get", "cm", "-n", "ca-check").stdout
+    assert live.eventually(listed), kubectl("get", "cm", "-n", "ca-check").stdout
 
 
 def test_get_quota_shows_use_against_hard(kubectl):
@@ -46,6 +31,6 @@ def test_get_quota_shows_use_against_hard(kubectl):
         out = kubectl("get", "quota", "-n", "quota-check").stdout
         return re.search(r"^q +\S+ +pods: 0/2 *$", out, re.M) and out
 
-    out = eventually(counted)
+    out = live.eventually(counted)
     assert out, kubectl("get", "quota", "-n", "quota-check").stdout
     assert re.match(r"^NAME +AGE +REQUEST +LIMIT$", out.splitlines()[0])
