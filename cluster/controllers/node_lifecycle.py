@@ -406,19 +406,8 @@ def evict_pods(node: dict, pods: list[dict], now: float) -> list[Action]:
 
 def evict_pod(pod: dict, now: float) -> list[Action]:
     """The event, DisruptionTarget condition and delete for one evicted pod."""
-    conditions = [
-        c
-        for c in (pod.get("status") or {}).get("conditions") or []
-        if c.get("type") != "DisruptionTarget"
-    ]
-    conditions.append(
-        {
-            "type": "DisruptionTarget",
-            "status": "True",
-            "lastTransitionTime": rfc3339(now),
-            "reason": REASON_DELETION_BY_TAINT_MANAGER,
-            "message": MESSAGE_DELETION_BY_TAINT_MANAGER,
-        }
+    conditions = podutil.with_disruption_target(
+        pod, REASON_DELETION_BY_TAINT_MANAGER, MESSAGE_DELETION_BY_TAINT_MANAGER, now
     )
     return [
         event(

@@ -15,7 +15,6 @@ from cluster.actions import Action, Delete, Patch
 from cluster.controllers.meta import objects, ref_of
 from cluster.controllers.node_lifecycle import observing_since
 from cluster.objects import pods as podutil
-from cluster.simtime import rfc3339
 
 COMPONENT = "pod-garbage-collector"
 GC_CHECK_PERIOD = 20.0
@@ -73,19 +72,8 @@ def mark_failed_and_delete(pod: dict, now: float) -> list[Action]:
     ref = ref_of(pod, "Pod")
     actions: list[Action] = []
     if podutil.phase(pod) not in (podutil.SUCCEEDED, podutil.FAILED):
-        conditions = [
-            c
-            for c in (pod.get("status") or {}).get("conditions") or []
-            if c.get("type") != "DisruptionTarget"
-        ]
-        conditions.append(
-            {
-                "type": "DisruptionTarget",
-                "status": "True",
-                "lastTransitionTime": rfc3339(now),
-                "reason": REASON_DELETION_BY_POD_GC,
-                "message": MESSAGE_NODE_GONE,
-            }
+        conditions = podutil.with_disruption_target(
+            pod, REASON_DELETION_BY_POD_GC, MESSAGE_NODE_GONE, now
         )
         status = {"phase": "Failed", "conditions": conditions}
         actions.append(Patch(ref, {"status": status}, "status"))

@@ -11,7 +11,7 @@ from cluster import kinds
 from cluster.actions import Ref
 from cluster.objects import selectors
 from cluster.objects.clone import clone
-from cluster.simtime import parse_rfc3339
+from cluster.simtime import parse_rfc3339, rfc3339
 
 PENDING, RUNNING, SUCCEEDED, FAILED, UNKNOWN = (
     "Pending",
@@ -340,3 +340,22 @@ def set_condition(conditions: list[dict], new: dict) -> list[dict]:
 def remove_condition(conditions: list[dict], type_: str) -> list[dict]:
     """A copy of `conditions` without the condition of `type_`."""
     return [c for c in conditions if c.get("type") != type_]
+
+
+def with_disruption_target(pod: dict, reason: str, message: str, now: float) -> list:
+    """The pod's conditions with DisruptionTarget=True set to why it is being removed."""
+    conditions = [
+        c
+        for c in (pod.get("status") or {}).get("conditions") or []
+        if c.get("type") != "DisruptionTarget"
+    ]
+    conditions.append(
+        {
+            "type": "DisruptionTarget",
+            "status": "True",
+            "lastTransitionTime": rfc3339(now),
+            "reason": reason,
+            "message": message,
+        }
+    )
+    return conditions
