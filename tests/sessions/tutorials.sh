@@ -131,7 +131,7 @@ apiVersion: v1
 kind: Pod
 metadata: {name: slow-stop}
 spec:
-  terminationGracePeriodSeconds: 5
+  terminationGracePeriodSeconds: 30
   containers:
   - {name: sleeper, image: busybox, command: ["sleep", "3600"]}
 YAML
@@ -140,8 +140,8 @@ YAML
     kubectl wait -n $dev --for=condition=Ready pod/slow-stop --timeout=90s
   expect "delete the namespace"           "^namespace \"$dev\" deleted$"      kubectl delete namespace $dev --wait=false
   expect "it is Terminating"              "^$dev +Terminating +"              kubectl get namespace $dev
-  expect "its pods terminate"             '^slow-stop +1/1 +Terminating +'    kubectl get pods -n $dev
-  expect "describe names what remains"    'SomeResourcesRemain'               kubectl describe namespace $dev
+  eventually 25 "its pods terminate"     '^slow-stop +1/1 +Terminating +'    kubectl get pods -n $dev
+  eventually 25 "describe names what remains" 'SomeResourcesRemain'           kubectl describe namespace $dev
   expect_fail "no new objects in it"      "unable to create new content in namespace $dev because it is being terminated" \
     kubectl create configmap late -n $dev --from-literal=a=1
   eventually 90 "gone once emptied"       "^Error from server \\(NotFound\\): namespaces \"$dev\" not found$" \
