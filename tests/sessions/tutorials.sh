@@ -424,6 +424,7 @@ YAML
     k patch deployment edit --type=merge -p '{"metadata":{"labels":{"tier":"web"}}}'
   expect "json patch"                     '^deployment.apps/edit patched$' \
     k patch deployment edit --type=json -p '[{"op":"replace","path":"/spec/replicas","value":1}]'
+  eventually 90 "settled at one replica"  '^edit +1/1 +1 +1 '                 k get deployment edit
   expect "a patch that changes nothing"   '^deployment.apps/edit patched \(no change\)$' \
     k patch deployment edit -p '{"spec":{"replicas":1}}'
   expect_fail "a json patch that cannot apply" '^The request is invalid' \
