@@ -53,8 +53,9 @@ def test_cp_from_a_pod_untars_the_file(kubectl, tmp_path):
     target = tmp_path / "hostname"
     done = kubectl("cp", "cp-web:/etc/hostname", str(target))
     assert target.read_text() == "cp-web\n"
-    # kubectl passes tar's stderr on to its own stdout.
-    assert done.stdout == "tar: Removing leading `/' from member names\n"
+    # kubectl passes tar's stderr on to its own stdout, when the frame reaches it
+    # before the stream closes (it races the archive, as against a real node).
+    assert done.stdout in ("", "tar: Removing leading `/' from member names\n")
 
 
 def test_cp_into_a_pod_is_read_back_by_a_later_exec(kubectl, tmp_path):
