@@ -4,19 +4,19 @@ An HPA without `spec.behavior` takes the controller's classic path:
 desired = ceil(current × usage / target), skipped within the 10 % tolerance (the
 replica calculator in `hpa_replicas` says how unready and unmeasured pods count);
 the highest recommendation of the last 300 s is applied (so scale-down waits out
-the window); one step grows to at most max(2 × current, 4). The recommendations are
-persisted in an annotation of the HPA (`RECOMMENDATIONS`, JSON `[[time, replicas],
-…]`) because nothing lives in memory. Status conditions AbleToScale, ScalingActive
-and ScalingLimited say what happened, as `kubectl describe hpa` shows them.
+the window); one step grows to at most max(2 × current, 4). As in Kubernetes, the
+controller's work queue holds each HPA a sync period (15 s) before its first sync
+and between syncs, and the recommendations live in the controller's memory, so a
+restarted controller manager starts without them. Status conditions AbleToScale,
+ScalingActive and ScalingLimited say what happened, as `kubectl describe hpa`
+shows them.
 """
 
 from __future__ import annotations
 
-import json
-import random
-
 from cluster.actions import Action, Patch, RecordEvent, UpdateStatus
 from cluster.controllers.hpa_replicas import MetricsUnavailable, recommend
+from cluster.controllers.node_lifecycle import observing_since
 from cluster.objects import pods as P
 from cluster.objects import selectors
 from cluster.simtime import parse_rfc3339, rfc3339
@@ -24,8 +24,6 @@ from cluster.simtime import parse_rfc3339, rfc3339
 COMPONENT = "horizontal-pod-autoscaler"
 SYNC_PERIOD = 15
 DOWNSCALE_WINDOW = 300
-RECOMMENDATIONS = "autoscaling.kubelab.dev/recommendations"
-LAST_SYNC = "autoscaling.kubelab.dev/last-sync"
 SUCCESSFUL_RESCALE = "SuccessfulRescale"
 RESCALE_MESSAGE = "New size: {size}; reason: {reason}"
 ABOVE = "{name} resource utilization (percentage of request) above target"
@@ -106,13 +104,21 @@ def _set(conditions: list[dict], type_: str, status: str, pair, now: float, **fm
 
 
 def reconcile(
-    hpa: dict, target: dict | None, pods: list[dict], metrics: list[dict], now: float
-) -> list[Action]:
-    """Sync one HPA: compute the recommendation, stabilise it, scale the target; status last."""
+    hpa: dict,
+    target: dict | None,
+    pods: list[dict],
+    metrics: list[dict],
+    now: float,
+    recommendations: list[list[float]] = (),
+) -> tuple[list[Action], list[list[float]]]:
+    """Sync one HPA: compute the recommendation, stabilise it over the remembered
+    `recommendations` ([time, replicas] pairs), scale the target; status last.
+    Returns the actions and the recommendations to remember."""
     spec, old = hpa["spec"], hpa.get("status") or {}
     last = parse_rfc3339(old.get("lastScaleTime"))
+    window = [r for r in recommendations if r[0] > now - DOWNSCALE_WINDOW]
     if target is None:
-        return []
+        return [], window
     current = int(target["spec"].get("replicas", 1))
     lo, hi = spec.get("minReplicas", 1), spec["maxReplicas"]
     conditions = [dict(c) for c in old.get("conditions") or []]
@@ -121,11 +127,6 @@ def reconcile(
     mine = [p for p in pods if selectors.matches(selector, P.labels(p))]
     names = {P.name(p) for p in mine}
     samples = [m for m in metrics if P.name(m) in names]
-    window = [
-        r
-        for r in json.loads(P.annotations(hpa).get(RECOMMENDATIONS, "[]"))
-        if r[0] > now - DOWNSCALE_WINDOW
-    ]
     actions: list[Action] = []
     current_metrics: list[dict] = []
     final, reason, desired = current, "", old.get("desiredReplicas", current)
@@ -145,9 +146,8 @@ def reconcile(
             # All invalid, or some invalid on the way down: no scaling on a guess.
             total = len(proposals) + len(errors)
             actions += _invalid_metrics(hpa, conditions, errors, total, now)
-            return _finish(
-                hpa, old, conditions, current, desired, [], last, window, now, actions
-            )
+            status = _status(hpa, conditions, current, desired, [], last)
+            return _with_status(actions, hpa, old, status), window
         actions += [
             _warning(hpa, FAILED_GET_RESOURCE_METRIC, error) for _, error, _ in errors
         ]
@@ -179,18 +179,8 @@ def reconcile(
         )
         _set(conditions, "AbleToScale", "True", RESCALED, now, size=final)
         last = now
-    return _finish(
-        hpa,
-        old,
-        conditions,
-        current,
-        desired,
-        current_metrics,
-        last,
-        window,
-        now,
-        actions,
-    )
+    status = _status(hpa, conditions, current, desired, current_metrics, last)
+    return _with_status(actions, hpa, old, status), window
 
 
 def _proposals(spec: dict, pods: list[dict], samples: list[dict], current: int, now):
@@ -244,10 +234,7 @@ def _warning(hpa: dict, reason: str, message: str) -> RecordEvent:
     return RecordEvent(P.ref(hpa), "Warning", reason, message, COMPONENT)
 
 
-def _finish(
-    hpa, old, conditions, current, desired, metrics, last, window, now, actions
-):
-    """Status last, then the annotations that carry the window and the sync time."""
+def _status(hpa, conditions, current, desired, metrics, last) -> dict:
     status = {
         "currentReplicas": current,
         "desiredReplicas": desired,
@@ -256,31 +243,14 @@ def _finish(
         "observedGeneration": P.meta(hpa).get("generation"),
         "conditions": conditions,
     }
-    status = {k: v for k, v in status.items() if v is not None}
+    return {k: v for k, v in status.items() if v is not None}
+
+
+def _with_status(actions: list, hpa: dict, old: dict, status: dict) -> list[Action]:
+    """The actions, then the status update last (written only when it changed)."""
     if status != old:
         actions.append(UpdateStatus({**hpa, "status": status}))
-    actions.append(
-        Patch(
-            P.ref(hpa),
-            {
-                "metadata": {
-                    "annotations": {
-                        RECOMMENDATIONS: json.dumps(window),
-                        LAST_SYNC: repr(now),
-                    }
-                }
-            },
-        )
-    )
     return actions
-
-
-def _last_sync(hpa: dict) -> float | None:
-    annotations = P.annotations(hpa)
-    if LAST_SYNC in annotations:
-        return float(annotations[LAST_SYNC])
-    window = json.loads(annotations.get(RECOMMENDATIONS, "[]"))
-    return window[-1][0] if window else None
 
 
 def _target(hpa: dict, view: dict) -> dict | None:
@@ -291,36 +261,42 @@ def _target(hpa: dict, view: dict) -> dict | None:
     return None
 
 
-def due(hpa: dict, now: float) -> bool:
-    """Whether the 15 s sync period has passed since this HPA was last evaluated."""
-    last = _last_sync(hpa)
-    return last is None or last + SYNC_PERIOD <= now
-
-
-def sync(view: dict[str, list[dict]], now: float, rng: random.Random) -> list[Action]:
-    """Reconcile every HPA whose sync period has come."""
+def remembered(
+    view: dict, memory: dict | None, now: float
+) -> tuple[list[Action], dict]:
+    """The controller's work queue: every HPA due now is synced. An HPA is first due
+    a sync period after this controller saw it (as the informer's add is queued
+    rate-limited), then a sync period after each sync. Remembers, per HPA uid, when
+    it is due and its recommendations; a new process (a restart, another leader)
+    starts afresh."""
+    since = observing_since(view)
+    memory = memory or {}
+    known = (memory.get("hpas") or {}) if memory.get("since") == since else {}
     actions: list[Action] = []
+    hpas = {}
     for hpa in sorted(
         view.get("HorizontalPodAutoscaler", []),
         key=lambda o: (P.namespace(o), P.name(o)),
     ):
-        if not due(hpa, now):
-            continue
-        ns = P.namespace(hpa)
-        actions += reconcile(
-            hpa,
-            _target(hpa, view),
-            P.in_namespace(view.get("Pod", []), ns),
-            P.in_namespace(view.get("PodMetrics", []), ns),
-            now,
-        )
-    return actions
+        uid = P.uid(hpa)
+        state = known.get(uid) or {"due": now + SYNC_PERIOD, "window": []}
+        if state["due"] <= now:
+            ns = P.namespace(hpa)
+            synced, window = reconcile(
+                hpa,
+                _target(hpa, view),
+                P.in_namespace(view.get("Pod", []), ns),
+                P.in_namespace(view.get("PodMetrics", []), ns),
+                now,
+                state["window"],
+            )
+            actions += synced
+            state = {"due": now + SYNC_PERIOD, "window": window}
+        hpas[uid] = state
+    return actions, {"since": since, "hpas": hpas}
 
 
-def next_wake(view: dict[str, list[dict]], now: float) -> float | None:
-    """The next HPA evaluation, every 15 s."""
-    wakes = []
-    for hpa in view.get("HorizontalPodAutoscaler", []):
-        last = _last_sync(hpa)
-        wakes.append(last + SYNC_PERIOD if last is not None else now)
-    return min(wakes, default=None)
+def next_wake(view: dict, now: float, memory: dict | None = None) -> float | None:
+    """The next HPA sync the work queue holds."""
+    hpas = (memory or {}).get("hpas") or {}
+    return min((state["due"] for state in hpas.values()), default=None)

@@ -170,7 +170,7 @@ def pending_evictions(view: dict) -> dict[str, list]:
     return out
 
 
-def next_wake(view: dict, now: float) -> float | None:
+def next_wake(view: dict, now: float, memory: dict | None = None) -> float | None:
     """The earliest grace-period expiry or toleration expiry still ahead."""
     leases = {
         podutil.name(lease): lease

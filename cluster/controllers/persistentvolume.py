@@ -153,7 +153,7 @@ def reconcile(view: dict, now: float) -> list[Action]:
     return actions
 
 
-def next_wake(view: dict, now: float) -> float | None:
+def next_wake(view: dict, now: float, memory: dict | None = None) -> float | None:
     """The next resync while some claim waits for a volume."""
     waiting = any(
         not (c.get("spec") or {}).get("volumeName") and not podutil.is_terminating(c)

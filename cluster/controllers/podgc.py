@@ -29,7 +29,7 @@ def sync(view: dict, now: float, rng: random.Random) -> list[Action]:
     return []
 
 
-def next_wake(view: dict, now: float) -> float | None:
+def next_wake(view: dict, now: float, memory: dict | None = None) -> float | None:
     """The next check while some pod is bound to a missing node."""
     return now + GC_CHECK_PERIOD if orphans(view) else None
 

@@ -65,7 +65,8 @@ def run_controllers(
     whose last run asked for nothing is skipped until what it read changes or, for one
     carried over from the last tick, until its wake-up comes. A controller with a
     `remembered(view, its memory, now)` also gets what it kept from its last run,
-    when the process has a `memory` to keep it in."""
+    when the process has a `memory` to keep it in (and its `next_wake` gets what it
+    keeps now); `sync(view, now, rng)` is what a controller does from the view alone."""
     step = Step()
     for name in modules:
         key = (owner, name)
@@ -76,14 +77,21 @@ def run_controllers(
         seen = RecordingView(view)
         actions = []
         recall = getattr(module, "remembered", None)
+        kept = None
         if recall is not None and memory is not None:
             actions, kept = recall(seen, memory.get(name), now)
             if kept != memory.get(name):
                 memory = step.memory = {**memory, name: kept}
-        actions += module.sync(seen, now, rng)
+        if hasattr(module, "sync"):
+            actions += module.sync(seen, now, rng)
         step.actions += actions
         timed = getattr(module, "next_wake", None)
-        wake = timed(seen, now) if timed is not None else None
+        if timed is None:
+            wake = None
+        elif recall is not None:  # its timers may live in what it remembers
+            wake = timed(seen, now, kept)
+        else:
+            wake = timed(seen, now)
         step.next_wake = _earliest(step.next_wake, wake)
         if quiet is not None:
             # Only a controller that reports its timers may sleep across ticks.

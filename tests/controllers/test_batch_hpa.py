@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import random
 
 import pytest
@@ -321,9 +320,20 @@ def _hpa_view(cpu_per_pod: str, replicas: int) -> dict:
     }
 
 
+def _due(window=(), at: float = T0) -> dict:
+    """The controller's memory of HPA `h`: due at `at`, with `window` recommended."""
+    return {"since": None, "hpas": {"h": {"due": at, "window": list(window)}}}
+
+
+def _sync(view: dict, now: float = T0, memory: dict | None = None) -> list:
+    """The actions of one run of the HPA controller at `now` (HPA `h` due then)."""
+    actions, _ = hpa.remembered(view, memory or _due(at=now), now)
+    return actions
+
+
 def test_hpa_scales_up_at_once_with_the_kubernetes_event():
     view = _hpa_view("200m", 2)  # 100 % of request against a 50 % target
-    actions = hpa.sync(view, T0, random.Random(0))
+    actions = _sync(view)
     assert actions[0] == Patch(
         P.ref(view["Deployment"][0]), {"spec": {"replicas": 4}}, subresource="scale"
     )
@@ -339,39 +349,71 @@ def test_hpa_scales_up_at_once_with_the_kubernetes_event():
 
 def test_hpa_within_tolerance_does_nothing():
     view = _hpa_view("105m", 2)  # 52 % against 50 %: inside the 10 % tolerance
-    assert [
-        a
-        for a in hpa.sync(view, T0, random.Random(0))
-        if isinstance(a, Patch) and a.subresource
-    ] == []
+    assert [a for a in _sync(view) if isinstance(a, Patch) and a.subresource] == []
 
 
 def test_hpa_scales_down_only_after_the_stabilisation_window():
     view = _hpa_view("200m", 4)
-    fakeapi.apply(view, hpa.sync(view, T0, random.Random(0)), T0)  # recommends 8
+    actions, memory = hpa.remembered(view, _due(), T0)
+    fakeapi.apply(view, actions, T0)  # recommends 8
     view = {
         **_hpa_view("20m", 4),
         "HorizontalPodAutoscaler": view["HorizontalPodAutoscaler"],
     }
     view["Deployment"][0]["spec"]["replicas"] = 8
     sizes = []
-    now = T0 + 15
+    now = hpa.next_wake(view, T0, memory)
     while now <= T0 + 330:
-        actions = hpa.sync(view, now, random.Random(0))
+        actions, memory = hpa.remembered(view, memory, now)
         sizes += [
             (now - T0, a.patch["spec"]["replicas"])
             for a in actions
             if isinstance(a, Patch) and a.subresource
         ]
         fakeapi.apply(view, actions, now)
-        now = hpa.next_wake(view, now)
+        now = hpa.next_wake(view, now, memory)
     assert sizes == [(300, 1)]
+    assert "annotations" not in view["HorizontalPodAutoscaler"][0]["metadata"]
 
 
-def _scaled_to(view: dict, now: float = T0) -> int | None:
+def test_the_work_queue_holds_a_new_hpa_one_sync_period_then_syncs_every_15s():
+    """A new HPA (or every HPA, for a controller that has just started) waits 15 s
+    before its first sync, as kubectl get hpa shows with <unknown> targets."""
+    view = _hpa_view("200m", 2)
+    memory, now, acted = None, T0, []
+    while now <= T0 + 45:
+        actions, memory = hpa.remembered(view, memory, now)
+        acted += [now - T0] * bool(actions)
+        fakeapi.apply(view, actions, now)
+        now = hpa.next_wake(view, now, memory)
+    assert acted[0] == 15
+    assert "status" in view["HorizontalPodAutoscaler"][0]
+    synced = [t - T0 for t, _ in memory["hpas"]["h"]["window"]]
+    assert synced == [15, 30, 45]
+    assert now == T0 + 60
+
+
+def test_a_restarted_controller_manager_forgets_the_recommendations():
+    """The window lives in the controller's memory: a new leader (another acquireTime
+    on its Lease) starts with none, so it scales down at once."""
+    view = _hpa_view("20m", 4)
+    lease = {
+        "kind": "Lease",
+        "metadata": {"name": "kube-controller-manager", "namespace": "kube-system"},
+        "spec": {"acquireTime": rfc3339(T0 - 5)},
+    }
+    remembered = {**_due([[T0 - 100, 8]]), "since": T0 - 600}
+    assert _scaled_to({**view, "Lease": [lease]}, memory=remembered) is None
+    assert _scaled_to(view, memory=remembered) is None  # same process: held at 8
+    lease["spec"]["acquireTime"] = rfc3339(T0 - 600)
+    restarted = {**view, "Lease": [lease]}
+    assert _scaled_to(restarted, memory=remembered) == 8
+
+
+def _scaled_to(view: dict, now: float = T0, memory: dict | None = None) -> int | None:
     patches = [
         a.patch["spec"]["replicas"]
-        for a in hpa.sync(view, now, random.Random(0))
+        for a in _sync(view, now, memory)
         if isinstance(a, Patch) and a.subresource == "scale"
     ]
     return patches[0] if patches else None
@@ -469,14 +511,13 @@ def test_hpa_stabilises_down_and_limits_up(cpu, replicas, most, window, expected
     view = _hpa_view(cpu, replicas)
     autoscaler = view["HorizontalPodAutoscaler"][0]
     autoscaler["spec"]["maxReplicas"] = most
-    autoscaler["metadata"]["annotations"] = {hpa.RECOMMENDATIONS: json.dumps(window)}
-    assert _scaled_to(view) == expected
+    assert _scaled_to(view, memory=_due(window)) == expected
 
 
 def _conditions(view: dict, now: float = T0) -> tuple[list, list]:
     """The HPA's conditions after one sync, and the events it recorded."""
     events: list = []
-    fakeapi.apply(view, hpa.sync(view, now, random.Random(0)), now, events)
+    fakeapi.apply(view, _sync(view, now), now, events)
     status = view["HorizontalPodAutoscaler"][0]["status"]
     return [
         (c["type"], c["status"], c["reason"], c["message"])
@@ -577,7 +618,8 @@ def test_hpa_without_usable_metrics_reports_why_and_does_not_scale(break_it, err
     assert view["Deployment"][0]["spec"]["replicas"] == 2
     assert "currentMetrics" not in view["HorizontalPodAutoscaler"][0]["status"]
     # Evaluated all the same: the next try is a sync period later, not at once.
-    assert hpa.next_wake(view, T0) == T0 + 15
+    _, memory = hpa.remembered(view, _due(), T0)
+    assert hpa.next_wake(view, T0, memory) == T0 + 15
 
 
 def _phase(view: dict, index: int, phase: str, now: float) -> None:
