@@ -11,6 +11,7 @@ from django.db import transaction
 
 from cluster import access, store, watch
 from cluster.models import Cluster, Component, Machine, Snapshot
+from cluster.nodes import runtime
 from cluster.simtime import SPEEDS
 from cluster.templates import CONTROL_PLANE, WORKER, components_for, machine_name
 
@@ -88,17 +89,17 @@ def set_power(machine: Machine, on: bool) -> Machine:
         for component in Component.objects.filter(
             machine=machine, state=Component.RUNNING
         ):
-            component.started_at, component.memory = now, _after_boot(component)
+            component.started_at, component.memory = now, _after_boot(component, now)
             component.save(update_fields=["started_at", "memory"])
     _changed(machine.cluster_id)
     return machine
 
 
-def _after_boot(component: Component) -> dict:
-    """What survives a reboot: pulled images and the containers' log files."""
+def _after_boot(component: Component, now: float) -> dict:
+    """What survives a reboot: pulled images, exited containers and their log files."""
     memory = component.memory or {}
     if component.kind == "kubelet":
-        return {"images": memory.get("images", {})}
+        return runtime.after_reboot(memory, now)
     if component.kind == "container-runtime":
         return memory
     return {}

@@ -35,6 +35,7 @@ CRASH_BACKOFF_EVENT = "Back-off restarting failed container {container} in pod {
 CRASH_BACKOFF_WAITING = (
     "back-off {delay} restarting failed container={container} pod={pod}"
 )
+SANDBOX_CHANGED = "Pod sandbox changed, it will be killed and re-created."
 # kubelet's activeDeadlineHandler: a Normal event, and the pod Failed with both.
 DEADLINE_REASON = "DeadlineExceeded"
 DEADLINE_MESSAGE = "Pod was active on the node longer than the specified deadline"
@@ -130,6 +131,8 @@ class PodSync:
             return
         if (self.pod.get("status") or {}).get("phase") in ("Succeeded", "Failed"):
             return
+        if ps.pop("sandbox_changed", False):
+            self.new_sandbox()
         if "sandbox_at" not in ps:
             if not self.volumes_ready():
                 return
@@ -152,6 +155,22 @@ class PodSync:
             cs = self.record(c, init=False)
             self.advance(c, cs, init=False, may_pull=not pulling_before)
             pulling_before = pulling_before or cs.get("step") == "pulling"
+
+    def new_sandbox(self) -> None:
+        """computePodActions after the sandbox died (the node rebooted): a new one,
+        with a new address, and the init containers run again from the first. A pod
+        that must never restart gets none: its exited containers fail it."""
+        if self.policy == "Never":
+            return
+        self.event(None, "Normal", "SandboxChanged", SANDBOX_CHANGED)
+        del self.ps["sandbox_at"]
+        self.ps.pop("ip", None)
+        rt.release_ip(self.state, self.uid)
+        for c in self.spec.get("initContainers") or []:
+            cs = self.ps["containers"].get(c["name"])
+            if cs and cs.get("state") == "terminated" and cs.get("exit_code") == 0:
+                _remember_last(cs)
+                self.restart(c, cs)
 
     def run_inits(self) -> bool:
         """Run init containers one at a time; True once all have finished (sidecars started)."""

@@ -41,6 +41,38 @@ def new_state() -> dict:
     }
 
 
+# What containerd reports for a container whose shim died with the machine.
+REBOOT_EXIT_CODE, REBOOT_REASON = 255, "Unknown"
+
+
+def after_reboot(state: dict, now: float) -> dict:
+    """What the kubelet of a node that has just booted at `now` finds on its disk: the
+    images, the address leases, and each pod's containers as containerd lists them,
+    the running ones exited (255, Unknown). Every pod sandbox died with the machine,
+    which the pod's next sync acts on (`PodSync.new_sandbox`)."""
+    kept = new_state()
+    kept["images"] = state.get("images") or {}
+    kept["ipam"] = state.get("ipam") or kept["ipam"]
+    for uid, ps in (state.get("pods") or {}).items():
+        kept["pods"][uid] = ps
+        if ps.get("terminated") or "sandbox_at" not in ps:
+            continue
+        for cs in ps["containers"].values():
+            if cs.get("state") == "running":
+                cs.update(
+                    state="terminated",
+                    finished_at=now,
+                    exit_code=REBOOT_EXIT_CODE,
+                    term_reason=REBOOT_REASON,
+                    ready=False,
+                    stop=None,
+                )
+            elif cs.get("step") == "pulling":
+                cs.update(step=None)  # the pull died with the machine: start again
+        ps["sandbox_changed"] = True
+    return kept
+
+
 def container_id(rng) -> str:
     """A containerd container id: 64 hex digits."""
     return f"{rng.getrandbits(256):064x}"

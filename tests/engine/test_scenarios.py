@@ -11,6 +11,7 @@ from cluster import operations
 from cluster.apiserver import errors
 from cluster.kinds import by_kind
 from cluster.models import Component, Machine
+from cluster.nodes.lifecycle import SANDBOX_CHANGED
 from cluster.objects import quantity
 from cluster.scheduler import podinfo
 from tests.engine.kit import (
@@ -376,16 +377,20 @@ def test_a_pod_pinned_with_node_name_skips_the_scheduler_but_not_the_kubelet():
 
 
 def test_a_rebooted_worker_keeps_its_images_and_restarts_its_pods():
+    """As on a kubeadm node: the kubelet finds the containers exited (255, Unknown),
+    makes each pod a new sandbox with a new address, and starts the containers again,
+    so RESTARTS goes to 1."""
     from tests.engine.kit import EVENT, events_about, paused_cluster, settle
 
     cluster = paused_cluster()
     api(cluster).create(deployment("web", 2))
     settle(cluster, 30)
-    on_worker = [
-        p["metadata"]["name"]
+    before = {
+        p["metadata"]["name"]: p
         for p in pods(cluster, label="app=web")
         if p["spec"]["nodeName"] == "worker1"
-    ]
+    }
+    on_worker = list(before)
     assert on_worker
     worker = Machine.objects.get(cluster=cluster, name="worker1")
     operations.set_power(worker, False)
@@ -408,3 +413,14 @@ def test_a_rebooted_worker_keeps_its_images_and_restarts_its_pods():
             if e["involvedObject"]["name"] == name and e["reason"] == "Started"
         ]
         assert started["count"] == 2  # once before the reboot, once after
+        assert ("SandboxChanged", SANDBOX_CHANGED) in events_about(cluster, name)
+        pod = api(cluster).get(POD, "default", name)
+        (status,) = pod["status"]["containerStatuses"]
+        (old,) = before[name]["status"]["containerStatuses"]
+        assert status["restartCount"] == 1
+        assert status["ready"] and "running" in status["state"]
+        last = status["lastState"]["terminated"]
+        assert (last["exitCode"], last["reason"]) == (255, "Unknown")
+        assert last["containerID"] == old["containerID"] != status["containerID"]
+        assert pod["status"]["podIP"] != before[name]["status"]["podIP"]
+        assert pod["status"]["startTime"] == before[name]["status"]["startTime"]

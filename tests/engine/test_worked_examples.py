@@ -10,6 +10,7 @@ import pytest
 from cluster import operations
 from cluster.kinds import by_kind
 from cluster.models import Machine
+from cluster.nodes.lifecycle import SANDBOX_CHANGED
 from tests.engine.kit import (
     DEPLOYMENT,
     EVENT,
@@ -359,9 +360,11 @@ def test_a_worker_back_within_300s_keeps_its_pods_and_their_evictions_are_cancel
             "TaintManagerEviction",
             f"Cancelling deletion of Pod default/{name}",
         )
-        assert trail.index(("NodeNotReady", "Node is not ready")) + 1 == (
-            trail.index(cancelled)
+        assert trail.index(("NodeNotReady", "Node is not ready")) < trail.index(
+            cancelled
         )
+        assert [m for r, m in trail if r == "TaintManagerEviction"] == [cancelled[1]]
+        assert ("SandboxChanged", SANDBOX_CHANGED) in trail  # it rebooted
     assert (
         sorted(p["metadata"]["name"] for p in live(pods(cluster, label="app=web")))
         == before

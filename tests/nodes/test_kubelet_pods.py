@@ -3,6 +3,7 @@
 import pytest
 
 from cluster.nodes import images, lifecycle, probes
+from cluster.nodes import runtime as rt
 from cluster.nodes.runtime import go_duration
 from tests.nodes.nodekit import T0, Node, make_pod
 
@@ -658,3 +659,54 @@ def test_containers_start_in_order_each_pulled_created_and_started_before_the_ne
     ]
     times = [t for t, _, _ in node.events()]
     assert times == sorted(times)
+
+
+def _rebooted(node: Node, at: float) -> None:
+    """The machine loses power and boots again at `at`: its kubelet restarts with what
+    the disk kept."""
+    node.state = rt.after_reboot(node.state, at)
+
+
+def test_after_a_reboot_init_containers_run_again_in_a_new_sandbox():
+    init = [
+        {"name": "init", "image": "busybox:1.36", "command": ["sh", "-c", "sleep 2"]}
+    ]
+    node = started_node(make_pod("web=nginx:1.27", init=init))
+    node.run_until(T0 + 40, start=T0 + 1)
+    ip = node.pod()["status"]["podIP"]
+    _rebooted(node, T0 + 100)
+    node.run_until(T0 + 130, start=T0 + 100)
+
+    after = [(r, m) for t, r, m in node.events() if t >= 100]
+    assert after[0] == ("SandboxChanged", lifecycle.SANDBOX_CHANGED)
+    assert [m for r, m in after if r == "Started"] == [
+        "Started container init",
+        "Started container web",
+    ]
+    status = node.pod()["status"]
+    assert status["phase"] == "Running"
+    assert status["podIP"] != ip
+    (init_status,) = status["initContainerStatuses"]
+    assert init_status["restartCount"] == 1
+    assert init_status["lastState"]["terminated"]["exitCode"] == 0
+    web = node.cstatus()
+    assert web["restartCount"] == 1
+    assert web["lastState"]["terminated"]["exitCode"] == rt.REBOOT_EXIT_CODE
+    assert web["lastState"]["terminated"]["reason"] == rt.REBOOT_REASON
+
+
+def test_after_a_reboot_a_pod_that_never_restarts_fails_without_a_new_sandbox():
+    pod = make_pod(
+        {"name": "job", "image": "busybox:1.36", "command": ["sleep", "3600"]},
+        policy="Never",
+    )
+    node = started_node(pod)
+    node.run_until(T0 + 30, start=T0 + 1)
+    _rebooted(node, T0 + 100)
+    node.run_until(T0 + 130, start=T0 + 100)
+
+    assert [r for t, r, _ in node.events() if t >= 100] == []
+    assert node.pod()["status"]["phase"] == "Failed"
+    terminated = node.cstatus()["state"]["terminated"]
+    assert (terminated["exitCode"], terminated["reason"]) == (255, "Unknown")
+    assert node.cstatus()["restartCount"] == 0
