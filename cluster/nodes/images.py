@@ -112,7 +112,7 @@ CATALOGUE: dict[str, Image] = {
         _lib(
             "nginx",
             tags=("latest", "stable", "mainline", "alpine", "1", "perl"),
-            tag_pattern=r"1\.(?:1[4-9]|2[0-7])(?:\.\d{1,2})?" + _V,
+            tag_pattern=r"1\.(?:1[4-9]|2[0-9])(?:\.\d{1,2})?" + _V,
             size=72_099_410,
             port=80,
             logs="nginx",
@@ -143,7 +143,7 @@ CATALOGUE: dict[str, Image] = {
         _lib(
             "alpine",
             tags=("latest", "edge"),
-            tag_pattern=r"3(?:\.(?:1[0-9]|2[0-1]|[0-9]))?(?:\.\d)?",
+            tag_pattern=r"3(?:\.(?:1[0-9]|2[0-2]|[0-9]))?(?:\.\d{1,2})?",
             size=3_653_068,
             port=None,
             protocol="none",
@@ -182,8 +182,8 @@ CATALOGUE: dict[str, Image] = {
         ),
         _lib(
             "redis",
-            tags=("latest", "alpine", "7", "6"),
-            tag_pattern=r"(?:6\.[02]|7\.[024])(?:\.\d{1,2})?" + _V,
+            tags=("latest", "alpine", "8", "7", "6"),
+            tag_pattern=r"(?:6\.[02]|7\.[024]|8\.[02])(?:\.\d{1,2})?" + _V,
             size=45_031_424,
             port=6379,
             protocol="redis",
@@ -197,8 +197,8 @@ CATALOGUE: dict[str, Image] = {
         ),
         _lib(
             "postgres",
-            tags=("latest", "alpine", "17", "16", "15", "14", "13"),
-            tag_pattern=r"1[3-7](?:\.\d{1,2})?" + _V,
+            tags=("latest", "alpine", "18", "17", "16", "15", "14", "13"),
+            tag_pattern=r"1[3-8](?:\.\d{1,2})?" + _V,
             size=158_401_536,
             port=5432,
             protocol="postgres",
@@ -214,7 +214,7 @@ CATALOGUE: dict[str, Image] = {
         _lib(
             "mysql",
             tags=("latest", "lts", "8", "8.0", "8.4", "9", "5.7"),
-            tag_pattern=r"(?:5\.7|8\.[04]|9\.[01])(?:\.\d{1,2})?(?:-(?:oracle|debian))?",
+            tag_pattern=r"(?:5\.7|8\.[04]|9\.[0-5])(?:\.\d{1,2})?(?:-(?:oracle|debian))?",
             size=170_213_888,
             port=3306,
             protocol="mysql",
@@ -243,7 +243,7 @@ CATALOGUE: dict[str, Image] = {
         _lib(
             "python",
             tags=("latest", "alpine", "slim", "3"),
-            tag_pattern=r"3\.(?:[89]|1[0-3])(?:\.\d{1,2})?" + _V,
+            tag_pattern=r"3\.(?:[89]|1[0-4])(?:\.\d{1,2})?" + _V,
             size=389_234_112,
             port=None,
             protocol="none",
@@ -257,8 +257,8 @@ CATALOGUE: dict[str, Image] = {
         ),
         _lib(
             "node",
-            tags=("latest", "alpine", "slim", "lts", "18", "20", "22", "23"),
-            tag_pattern=r"(?:1[68]|2[0-3])(?:\.\d{1,2}){0,2}" + _V,
+            tags=("latest", "alpine", "slim", "lts", "18", "20", "22", "23", "24", "25"),
+            tag_pattern=r"(?:1[68]|2[0-5])(?:\.\d{1,2}){0,2}" + _V,
             size=405_577_728,
             port=None,
             protocol="none",
@@ -327,7 +327,7 @@ CATALOGUE: dict[str, Image] = {
             # a full Debian build of perl, so it has bash and tar.
             "perl",
             tags=("latest", "slim", "5", "stable", "threaded"),
-            tag_pattern=r"5\.(?:3[0-9]|40)(?:\.\d)?(?:-(?:slim|threaded|bookworm|bullseye|buster|slim-bookworm|slim-bullseye|slim-buster))?",
+            tag_pattern=r"5\.(?:3[0-9]|4[0-2])(?:\.\d)?(?:-(?:slim|threaded|bookworm|bullseye|buster|slim-bookworm|slim-bullseye|slim-buster))?",
             size=336_004_096,
             port=None,
             protocol="none",

@@ -28,6 +28,30 @@ def test_tutorial_images_pull(ref):
     assert images.pull(images.normalize(ref)).ok
 
 
+@pytest.mark.parametrize(
+    ("ref", "served"),
+    [
+        # Releases up to late 2026 that course material uses...
+        ("nginx:1.28", True),
+        ("nginx:1.29.3-alpine", True),
+        ("redis:8.2", True),
+        ("postgres:18", True),
+        ("mysql:9.5", True),
+        ("python:3.14-slim", True),
+        ("node:24-alpine", True),
+        ("alpine:3.22", True),
+        ("perl:5.42", True),
+        # ...and tags no registry serves.
+        ("nginx:1.99", False),
+        ("redis:9.0", False),
+        ("postgres:19", False),
+        ("python:3.15", False),
+    ],
+)
+def test_current_releases_pull_and_unreleased_ones_are_not_found(ref, served):
+    assert images.pull(images.normalize(ref)).ok is served
+
+
 def test_an_unknown_nginx_slim_tag_is_not_found():
     ref = images.normalize("registry.k8s.io/nginx-slim:0.99")
     assert images.pull(ref).error == images.NOT_FOUND_ERROR.format(ref=ref.full)
