@@ -588,12 +588,20 @@ def strict_errors(decoded: Decoded, kind: str, api_version: str) -> list[str]:
 
 
 def check_strict(
-    decoded: Decoded, kind: str, api_version: str, field_validation: str = "Strict"
+    decoded: Decoded,
+    kind: str,
+    api_version: str,
+    field_validation: str = "Strict",
+    whole_object: bool = False,
 ) -> list[str]:
-    """Apply `?fieldValidation=`: raise 400 when Strict, return warnings when Warn."""
+    """Apply `?fieldValidation=`: raise 400 when Strict, return warnings when Warn.
+
+    The body of a create or update (`whole_object`) is decoded as the kind, so its
+    strict errors read as decoding errors do (`Pod in version "v1" cannot be handled
+    as a Pod: strict decoding error: ...`); a patch's are bare."""
     report = check_fields(decoded.obj, kind, api_version)
+    version = api_version.rpartition("/")[2]
     if report.type_error:
-        version = api_version.rpartition("/")[2]
         raise errors.bad_request(
             CANNOT_HANDLE.format(kind=kind, version=version, error=report.type_error)
         )
@@ -602,5 +610,8 @@ def check_strict(
     if not found or mode == "Ignore":
         return []
     if mode == "Strict":
-        raise errors.bad_request(STRICT_ERROR_PREFIX + ", ".join(found))
+        error = STRICT_ERROR_PREFIX + ", ".join(found)
+        if whole_object:
+            error = CANNOT_HANDLE.format(kind=kind, version=version, error=error)
+        raise errors.bad_request(error)
     return found

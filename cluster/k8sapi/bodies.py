@@ -43,7 +43,11 @@ def object_body(request, kind: Kind, check_fields: bool = True) -> tuple[dict, l
     warnings: list[str] = []
     if check_fields and media != negotiation.PROTOBUF:
         warnings = decode.check_strict(
-            decoded, kind.kind, kind.api_version, field_validation(request)
+            decoded,
+            kind.kind,
+            kind.api_version,
+            field_validation(request),
+            whole_object=True,
         )
     return obj, warnings
 
