@@ -521,7 +521,7 @@ class PodSync:
         process = self.process(c)
         if process == agent_pods.STOPPED and not cs.get("stop"):
             cs["process_stopped"] = True
-            self.finish(cs, self.now, agent_pods.STOPPED_EXIT_CODE, "Error")
+            rt.finish(cs, self.now, agent_pods.STOPPED_EXIT_CODE, "Error")
             return
         if process == agent_pods.CRASHED and cs["plan"]["ends"] is None:
             cs["plan"] = {
@@ -543,23 +543,14 @@ class PodSync:
             and stop["kill_at"] <= self.now
             and (plan["ends"] is None or stop["kill_at"] <= plan["ends"])
         ):
-            self.finish(cs, stop["kill_at"], stop["code"], stop["reason"])
+            rt.finish(cs, stop["kill_at"], stop["code"], stop["reason"])
         elif plan["ends"] is not None and plan["ends"] <= self.now:
             reason = plan["reason"] or ("Completed" if plan["code"] == 0 else "Error")
-            self.finish(cs, plan["ends"], plan["code"], reason)
+            rt.finish(cs, plan["ends"], plan["code"], reason)
         else:
             self.wake(stop["kill_at"] if stop else None)
             self.wake(plan["ends"])
 
-    def finish(self, cs: dict, t: float, code: int, reason: str) -> None:
-        cs.update(
-            state="terminated",
-            finished_at=t,
-            exit_code=code,
-            term_reason=reason,
-            ready=False,
-            stop=None,
-        )
 
     def stop_container(self, c: dict, cs: dict, t: float, grace: float) -> None:
         """killContainer: the preStop hook first (its time counts against the grace

@@ -59,18 +59,23 @@ def after_reboot(state: dict, now: float) -> dict:
             continue
         for cs in ps["containers"].values():
             if cs.get("state") == "running":
-                cs.update(
-                    state="terminated",
-                    finished_at=now,
-                    exit_code=REBOOT_EXIT_CODE,
-                    term_reason=REBOOT_REASON,
-                    ready=False,
-                    stop=None,
-                )
+                finish(cs, now, REBOOT_EXIT_CODE, REBOOT_REASON)
             elif cs.get("step") == "pulling":
                 cs.update(step=None)  # the pull died with the machine: start again
         ps["sandbox_changed"] = True
     return kept
+
+
+def finish(cs: dict, t: float, code: int, reason: str) -> None:
+    """Record a container's exit at `t`: terminated with `code` and `reason`."""
+    cs.update(
+        state="terminated",
+        finished_at=t,
+        exit_code=code,
+        term_reason=reason,
+        ready=False,
+        stop=None,
+    )
 
 
 def container_id(rng) -> str:
