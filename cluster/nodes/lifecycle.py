@@ -551,7 +551,6 @@ class PodSync:
             self.wake(stop["kill_at"] if stop else None)
             self.wake(plan["ends"])
 
-
     def stop_container(self, c: dict, cs: dict, t: float, grace: float) -> None:
         """killContainer: the preStop hook first (its time counts against the grace
         period), then SIGTERM, then SIGKILL when the rest of the grace (at least
