@@ -1,11 +1,13 @@
 """The objects kubeadm leaves in a new cluster: namespaces, the `kubernetes` Service,
-CoreDNS and kube-proxy (its DaemonSet, ConfigMap and ServiceAccount).
+CoreDNS, kube-proxy (its DaemonSet, ConfigMap and ServiceAccount) and the RBAC
+bootstrap policy (`data/bootstrap-rbac.yaml`).
 Everything else (the default ServiceAccounts, kube-root-ca.crt, nodes, pods) is made
 by the simulated components themselves, as in a real cluster.
 """
 
 from __future__ import annotations
 
+from cluster.bootstrap_rbac import rbac_policy
 from cluster.nodes.static_pods import VERSION
 
 KUBERNETES_SERVICE_IP = "10.96.0.1"
@@ -364,4 +366,5 @@ def initial_objects() -> list[dict]:
         kubernetes_service(),
         *coredns(),
         *kube_proxy(),
+        *rbac_policy(),
     ]

@@ -30,6 +30,7 @@ CONTROLLER_MANAGER = (
     "cluster.controllers.podgc",
     "cluster.controllers.persistentvolume",
     "cluster.controllers.resourcequota",
+    "cluster.controllers.clusterrole_aggregation",
 )
 CLOUD_CONTROLLER_MANAGER = ("cluster.controllers.cloud",)
 _MODULES = {

@@ -34,6 +34,7 @@ WATCHED = (
     "PodDisruptionBudget",
     "HorizontalPodAutoscaler",
     "Ingress",
+    "ClusterRole",
 )
 
 

@@ -41,6 +41,7 @@ class ExecConsumer(AsyncWebsocketConsumer):
             container=(query.get("container") or [""])[0],
             command=query.get("command") or [],
             authorization=headers.get(b"authorization", b"").decode("latin-1"),
+            impersonation=_impersonation_headers(self.scope.get("headers") or []),
         )
         self.stdin = (query.get("stdin") or ["false"])[0] in ("true", "1")
         self.pending = b""
@@ -115,3 +116,16 @@ class ExecConsumer(AsyncWebsocketConsumer):
                 if self.last.exited:  # `exit 3` ends the shell with that status
                     await self._finish(self.last.status())
                     return
+
+
+def _impersonation_headers(raw: list) -> dict[str, str]:
+    """The `Impersonate-*` headers by their canonical name, repeats comma-joined."""
+    found: dict[str, str] = {}
+    for key, value in raw:
+        name = key.decode("latin-1")
+        if not name.lower().startswith("impersonate-"):
+            continue
+        name = "-".join(part.capitalize() for part in name.split("-"))
+        text = value.decode("latin-1")
+        found[name] = f"{found[name]},{text}" if name in found else text
+    return found

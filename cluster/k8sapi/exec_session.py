@@ -7,12 +7,17 @@ from __future__ import annotations
 
 import base64
 import random
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from cluster import access, container_files, idle, kinds, request_logs, send_traffic
-from cluster.apiserver import errors
+from cluster.apiserver import errors, rbac
 from cluster.k8sapi import auth
-from cluster.k8sapi.context import check_rate, cluster_or_404
+from cluster.k8sapi.context import (
+    check_allowed,
+    check_rate,
+    cluster_or_404,
+    impersonated,
+)
 from cluster.nodes import exec_shell
 
 POD = kinds.by_kind("Pod")
@@ -26,6 +31,8 @@ class ExecRequest:
     container: str
     command: list[str]
     authorization: str
+    # The request's `Impersonate-*` headers (`kubectl exec --as`).
+    impersonation: dict[str, str] = field(default_factory=dict)
 
 
 class Refused(Exception):
@@ -46,6 +53,12 @@ def open_session(req: ExecRequest) -> exec_shell.ExecContext:
     if not access.can_read(user, cluster):
         raise Refused("forbidden")
     check_rate(_Headers)
+    identity = impersonated(req.impersonation, user, cluster)
+    if identity is not None:
+        # The upgrade is a GET, and kube-apiserver also asks for `create`.
+        for verb in ("get", "create"):
+            attrs = rbac.Attributes(verb, "", "pods", "exec", req.pod, req.namespace)
+            check_allowed(cluster, identity, attrs)
     idle.touch(cluster)
     api = access.api_for(cluster, user)
     if api.caller.refuses_writes():
