@@ -7,20 +7,28 @@ containerd does, and kubectl prints that error and exits 1.
 
 from __future__ import annotations
 
+import posixpath
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
 from cluster.nodes import (
     access_log,
     container_env,
+    curl,
     dns,
     exec_files,
     images,
     shell_script,
     traffic,
+    wget,
 )
 from cluster.nodes.exec_files import SA_DIR  # noqa: F401 (part of this module's API)
 from cluster.nodes.exec_result import ExecResult
+from cluster.nodes.wget import (  # noqa: F401 (part of this module's API)
+    WGET_BAD_ADDRESS,
+    WGET_REFUSED,
+    WGET_TIMEOUT,
+)
 
 OCI_NOT_FOUND = (
     "Internal error occurred: error executing command in container: failed to exec in "
@@ -38,9 +46,6 @@ BASH_NUMERIC_ARGUMENT = "bash: line {line}: exit: {arg}: numeric argument requir
 NOT_SIMULATED = "sh: `{op}' is not supported in this simulation"
 # Images whose /bin/sh is BusyBox ash.
 BUSYBOX_TOOLS = {"busybox", "alpine", "alpine-curl"}
-WGET_BAD_ADDRESS = "wget: bad address '{host}'"
-WGET_REFUSED = "wget: can't connect to remote host ({ip}): Connection refused"
-WGET_TIMEOUT = "wget: download timed out"
 
 _BASE = {
     "sh",
@@ -295,45 +300,53 @@ def _command(ctx: ExecContext, words: list[str], stdin: bytes = b"") -> ExecResu
 
 
 def _http(ctx: ExecContext, tool: str, args: list[str]) -> ExecResult:
-    url = next(
-        (a for a in args if not a.startswith("-") and a not in ("GET", "POST")), ""
-    )
+    """`curl` or `wget`: its command line read by its front end, the request sent
+    through the simulated network, the files it saves written into the container."""
     agent = access_log.user_agent(tool, ctx.spec.get("image", ""))
-    trace = traffic.send_request(
-        ctx.view, {"pod": ctx.pod}, url, ctx.rng, ctx.now, agent=agent
-    )
-    if trace.ok and trace.pod:
-        ctx.served.append(trace)
-    if tool == "curl":
-        if not trace.ok:
-            silent = any(a in ("-s", "--silent") for a in args) and not any(
-                a in ("-S", "-sS") for a in args
-            )
-            return ExecResult(
-                stderr="" if silent else trace.error + "\n", exit_code=trace.exit_code
-            )
-        return ExecResult(stdout=trace.body)
-    if not trace.ok:
-        host = trace.request.get("host", "")
-        if trace.exit_code == traffic.EXIT_RESOLVE:
-            return ExecResult(
-                stderr=WGET_BAD_ADDRESS.format(host=host) + "\n", exit_code=1
-            )
-        if trace.exit_code == traffic.EXIT_REFUSED:
-            return ExecResult(stderr=WGET_REFUSED.format(ip=host) + "\n", exit_code=1)
-        return ExecResult(stderr=WGET_TIMEOUT + "\n", exit_code=1)
-    if trace.status and trace.status >= 400:
-        return ExecResult(
-            stderr=f"wget: server returned error: HTTP/1.1 {trace.status} Not Found\n",
-            exit_code=1,
+
+    def send(url, method, sent_agent, headers, data) -> traffic.Trace:
+        trace = traffic.send_request(
+            ctx.view,
+            {"pod": ctx.pod},
+            url,
+            ctx.rng,
+            ctx.now,
+            method=method,
+            agent=sent_agent,
+            headers=headers,
+            data=data,
         )
-    quiet = any(a in ("-q", "-qO-", "-qO") for a in args) or "-q" in "".join(args)
-    err = (
-        ""
-        if quiet
-        else f"Connecting to {trace.request.get('host')}\nwriting to stdout\n-                    100% |********************************|   {len(trace.body)}  0:00:00 ETA\nwritten to stdout\n"
-    )
-    return ExecResult(stdout=trace.body, stderr=err)
+        if trace.ok and trace.pod:
+            ctx.served.append(trace)
+        return trace
+
+    fs, dirs = exec_files.tree(ctx)
+    if tool == "curl":
+        out = curl.run(
+            args,
+            lambda r: send(r.target, r.method, r.agent, r.headers, r.data),
+            agent,
+            writable=lambda path: posixpath.dirname(_path(ctx, path)) in dirs,
+        )
+    else:
+        out = wget.run(
+            args,
+            send,
+            agent,
+            exists=lambda path: _path(ctx, path) in fs,
+            writable=lambda path: posixpath.dirname(_path(ctx, path)) in dirs,
+        )
+    for path, content in out.files.items():
+        used = sum(len(c) for c in ctx.written.values())
+        if used + len(content) <= exec_files.WRITABLE_LIMIT_BYTES:
+            ctx.written[_path(ctx, path)] = content
+            ctx.dirty = True
+    return ExecResult(stdout=out.stdout, stderr=out.stderr, exit_code=out.exit_code)
+
+
+def _path(ctx: ExecContext, path: str) -> str:
+    cwd = ctx.spec.get("workingDir") or "/"
+    return posixpath.normpath(posixpath.join(cwd, path))
 
 
 def environment(ctx: ExecContext) -> dict:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from email.utils import formatdate
+
 from cluster.nodes import images
 from cluster.simtime import rfc3339
 
@@ -59,8 +61,11 @@ def respond(
     now: float,
     method: str = "GET",
     agent: str = "",
+    headers: list[tuple[str, str]] | None = None,
+    data: str = "",
 ) -> tuple[int, str]:
-    """(status code, body) an image's server returns for one request."""
+    """(status code, body) an image's server returns for one request; `headers` and
+    `data` are the request's own, which the echoserver reflects."""
     name = (pod.get("metadata") or {}).get("name", "")
     bare = path.split("?")[0] or "/"
     if body == "nginx":
@@ -88,16 +93,162 @@ def respond(
         return 404, "404 page not found\n"
     if body == "echoserver":
         ip = (pod.get("status") or {}).get("podIP", "")
-        headers = f"accept=*/*\nhost={ip}:8080\n"
-        if agent:
-            headers += f"user-agent={agent}\n"
+        if headers is None:
+            received = f"accept=*/*\nhost={ip}:8080\n"
+            if agent:
+                received += f"user-agent={agent}\n"
+        else:
+            # The echoserver's Lua template lists the headers sorted by name.
+            received = "".join(
+                f"{k}={v}\n" for k, v in sorted((k.lower(), v) for k, v in headers)
+            )
+        shown = data or "-no body in request-\n"
         return 200, (
             f"CLIENT VALUES:\nclient_address={client_ip}\ncommand={method}\nreal path={bare}\n"
             f"query=nil\nrequest_version=1.1\nrequest_uri=http://{ip}:8080{path}\n\n"
             f"SERVER VALUES:\nserver_version=nginx: 1.10.0 - lua: 10001\n\nHEADERS RECEIVED:\n"
-            f"{headers}BODY:\n-no body in request-\n"
+            f"{received}BODY:\n{shown}"
         )
     return 200, GENERIC.format(pod=name)
+
+
+# The reason phrases servers send in their status line.
+REASONS = {
+    200: "OK",
+    201: "Created",
+    204: "No Content",
+    301: "Moved Permanently",
+    302: "Found",
+    304: "Not Modified",
+    400: "Bad Request",
+    401: "Unauthorized",
+    403: "Forbidden",
+    404: "Not Found",
+    405: "Method Not Allowed",
+    500: "Internal Server Error",
+    502: "Bad Gateway",
+    503: "Service Unavailable",
+    504: "Gateway Timeout",
+}
+# When the files the servers answer with were last modified: nginx's welcome page as
+# the official image builds it, and httpd's "It works!" page, unchanged since 2007.
+NGINX_INDEX_MTIME = 1732636500
+HTTPD_INDEX_MTIME = 1181587994
+# What php-apache (the HPA walkthrough's image) names itself.
+PHP_APACHE_SERVER = "Apache/2.4.10 (Debian)"
+PHP_VERSION = "PHP/5.6.40"
+
+
+def status_line(status: int) -> str:
+    """The HTTP/1.1 status line of a response, reason phrase included."""
+    return f"HTTP/1.1 {status} {REASONS.get(status, '')}".rstrip()
+
+
+def http_date(now: float) -> str:
+    """`now` as the Date and Last-Modified headers write it (RFC 7231)."""
+    return formatdate(now, usegmt=True)
+
+
+def response_headers(
+    body: str, status: int, text: str, now: float
+) -> list[tuple[str, str]]:
+    """The headers an image's server sends with one answer, in the order it sends
+    them; `body` is the image's kind of answer, `text` the answer itself."""
+    date, length = http_date(now), str(len(text.encode()))
+    if body == "nginx":
+        server = f"nginx/{images.CATALOGUE['docker.io/library/nginx'].version}"
+        head = [("Server", server), ("Date", date), ("Content-Type", "text/html")]
+        head.append(("Content-Length", length))
+        if status != 200:
+            return [*head, ("Connection", "keep-alive")]
+        return [
+            *head,
+            ("Last-Modified", http_date(NGINX_INDEX_MTIME)),
+            ("Connection", "keep-alive"),
+            ("ETag", f'"{NGINX_INDEX_MTIME:x}-{int(length):x}"'),
+            ("Accept-Ranges", "bytes"),
+        ]
+    if body == "httpd":
+        server = f"Apache/{images.CATALOGUE['docker.io/library/httpd'].version} (Unix)"
+        head = [("Date", date), ("Server", server)]
+        if status != 200:
+            return [
+                *head,
+                ("Content-Length", length),
+                ("Content-Type", "text/html; charset=iso-8859-1"),
+            ]
+        # Apache's ETag is the size and the modification time in microseconds.
+        return [
+            *head,
+            ("Last-Modified", http_date(HTTPD_INDEX_MTIME)),
+            ("ETag", f'"{int(length):x}-{HTTPD_INDEX_MTIME * 1_000_000:x}"'),
+            ("Accept-Ranges", "bytes"),
+            ("Content-Length", length),
+            ("Content-Type", "text/html"),
+        ]
+    if body == "ingress":
+        # The ingress controller's own pages (server_tokens off).
+        return [
+            ("Date", date),
+            ("Content-Type", "text/html"),
+            ("Content-Length", length),
+            ("Connection", "keep-alive"),
+        ]
+    if body == "echoserver":
+        return [
+            ("Server", "nginx/1.10.0"),
+            ("Date", date),
+            ("Content-Type", "text/plain"),
+            ("Transfer-Encoding", "chunked"),
+            ("Connection", "keep-alive"),
+        ]
+    if body == "bootcamp":
+        # Node's http server with no headers set: chunked, kept alive.
+        return [
+            ("Date", date),
+            ("Connection", "keep-alive"),
+            ("Transfer-Encoding", "chunked"),
+        ]
+    if body == "hpa":
+        return [
+            ("Date", date),
+            ("Server", PHP_APACHE_SERVER),
+            ("X-Powered-By", PHP_VERSION),
+            ("Vary", "Accept-Encoding"),
+            ("Content-Length", length),
+            ("Content-Type", "text/html; charset=UTF-8"),
+        ]
+    if body == "notfound":
+        # Go's http.NotFound sets its headers itself; they come first, sorted.
+        return [
+            ("Content-Type", "text/plain; charset=utf-8"),
+            ("X-Content-Type-Options", "nosniff"),
+            ("Date", date),
+            ("Content-Length", length),
+        ]
+    # Go's net/http with a sniffed content type (hello-app, agnhost, a student's app).
+    return [
+        ("Date", date),
+        ("Content-Length", length),
+        ("Content-Type", "text/plain; charset=utf-8"),
+    ]
+
+
+def behind_ingress(headers: list[tuple[str, str]], now: float) -> list[tuple[str, str]]:
+    """The headers a client of the ingress controller gets for a proxied answer: the
+    controller's own Date and framing, then the backend's other headers."""
+    own = {"server", "date", "content-type", "content-length", "connection"}
+    own.add("transfer-encoding")
+    get = {k.lower(): v for k, v in headers}
+    out = [("Date", http_date(now))]
+    if "content-type" in get:
+        out.append(("Content-Type", get["content-type"]))
+    if "content-length" in get:
+        out.append(("Content-Length", get["content-length"]))
+    else:
+        out.append(("Transfer-Encoding", "chunked"))
+    out.append(("Connection", "keep-alive"))
+    return out + [(k, v) for k, v in headers if k.lower() not in own]
 
 
 def date_header(now: float) -> str:

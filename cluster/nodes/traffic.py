@@ -61,6 +61,11 @@ class Trace:
     pod: dict | None = None  # {"namespace", "name", "uid", "node", "container"}
     client_ip: str = ""
     request: dict = field(default_factory=dict)
+    # The response's headers, in the order the server sent them.
+    headers: list[tuple[str, str]] = field(default_factory=list)
+    # The address and port the client connected to (a ClusterIP, a node, a pod).
+    remote_ip: str = ""
+    remote_port: int | None = None
 
     def hop(self, step: str, detail: str, ok: bool = True, **extra) -> None:
         self.hops.append({"step": step, "detail": detail, "ok": ok, **extra})
@@ -125,9 +130,12 @@ def send_request(
     affinity: dict | None = None,
     method: str = "GET",
     agent: str = "",
+    headers: list[tuple[str, str]] | None = None,
+    data: str = "",
 ) -> Trace:
     """Follow one HTTP request from `source` ({"pod": pod} or {"ip": addr}) to its
-    answer; `agent` is the User-Agent the client sends."""
+    answer; `agent` is the User-Agent the client sends, `headers` (all it sends)
+    and `data` (its body) are reflected by servers that echo requests."""
     if "://" not in url:
         url = "http://" + url
     parts = urlsplit(url)
@@ -156,6 +164,10 @@ def send_request(
             "agent": agent,
         },
     )
+    if headers is not None:
+        trace.request["headers"] = list(headers)
+    if data:
+        trace.request["data"] = data
     ip = host
     if not _is_ip(host):
         if src_pod is None:
@@ -187,6 +199,7 @@ def send_request(
 def _to_ip(
     view, trace, ip, port, path, host, src_pod, src_ip, src_node, rng, now, affinity
 ) -> Trace:
+    trace.remote_ip, trace.remote_port = ip, port
     nodes_by_ip = {_node_ip(n): n["metadata"]["name"] for n in view.nodes}
     cluster_ips = {(s.get("spec") or {}).get("clusterIP") for s in view.services}
     external = {
@@ -464,7 +477,12 @@ def _deliver(
             now,
             trace.request.get("method", "GET"),
             trace.request.get("agent", ""),
+            trace.request.get("headers"),
+            trace.request.get("data", ""),
         )
+        trace.headers = responses.response_headers(image.body, status, body, now)
+        if "forwarded" in trace.request:
+            trace.headers = responses.behind_ingress(trace.headers, now)
         trace.hop(
             "container",
             f"{meta['name']}/{c['name']} answered {status}",
@@ -518,6 +536,7 @@ def _via_ingress(
             404,
             responses.NGINX_ERROR.format(code=404, text="Not Found", server="nginx"),
         )
+        trace.headers = responses.response_headers("ingress", 404, trace.body, now)
         return trace
     ing = match.ingress["metadata"]
     backend = match.backend.get("service") or {}
@@ -547,6 +566,7 @@ def _via_ingress(
             service=service_key,
         )
         trace.ok, trace.status, trace.body = True, 503, unavailable
+        trace.headers = responses.response_headers("ingress", 503, unavailable, now)
         return trace
     want = backend.get("port") or {}
     sport = next(
@@ -570,6 +590,7 @@ def _via_ingress(
             service=service_key,
         )
         trace.ok, trace.status, trace.body = True, 503, unavailable
+        trace.headers = responses.response_headers("ingress", 503, unavailable, now)
         return trace
     ep = rng.choice(entry["endpoints"])
     # The controller proxies the request itself, naming the client it saw.
