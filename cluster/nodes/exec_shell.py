@@ -18,6 +18,7 @@ from cluster.nodes import (
     dns,
     exec_files,
     images,
+    nginx_cli,
     shell_script,
     traffic,
     wget,
@@ -65,7 +66,7 @@ _BASE = {
     "tar",
 }
 TOOLS = {
-    "nginx": _BASE | {"bash", "curl"},
+    "nginx": _BASE | {"bash", "curl", "nginx"},
     "debian": _BASE | {"bash"},
     "busybox": _BASE | {"wget", "nslookup", "ps"},
     "alpine": _BASE | {"wget", "nslookup", "ps"},
@@ -294,6 +295,8 @@ def _command(ctx: ExecContext, words: list[str], stdin: bytes = b"") -> ExecResu
         return ExecResult(stdout=text, exit_code=code)
     if name in ("curl", "wget"):
         return _http(ctx, name, args)
+    if name == "nginx":
+        return nginx_cli.run(ctx.image.version, args, ctx.now)
     return ExecResult(
         stderr=f"{name}: not implemented in this simulation\n", exit_code=1
     )

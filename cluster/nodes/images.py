@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 DEFAULT_REGISTRY = "docker.io"
 KNOWN_REGISTRIES = (
@@ -607,8 +607,30 @@ def normalize(image: str) -> ImageRef:
 
 
 def lookup(ref: ImageRef) -> Image:
-    """The catalogue entry of a reference (the generic app when uncatalogued)."""
-    return CATALOGUE.get(ref.repo, GENERIC)
+    """The catalogue entry of a reference (the generic app when uncatalogued), with
+    the version its tag carries."""
+    image = CATALOGUE.get(ref.repo, GENERIC)
+    version = version_of(image, ref.tag)
+    if version == image.version:
+        return image
+    env = tuple((k, version if v == image.version else v) for k, v in image.env)
+    return replace(image, version=version, env=env)
+
+
+_VERSION_TAG = re.compile(r"v?(\d+\.\d+(?:\.\d+)?)(?:-|$)")
+
+
+def version_of(image: Image, tag: str) -> str:
+    """The release a tag names: `nginx:1.28` runs 1.28.0, `nginx:1.26.2-alpine` 1.26.2;
+    a tag that names no release (`latest`, `alpine`), or the catalogue's own line
+    (`1.27` of 1.27.3), runs the catalogue's version."""
+    found = _VERSION_TAG.match(tag or "")
+    if not found or image.version.count(".") != 2:
+        return image.version
+    named = found.group(1)
+    if image.version == named or image.version.startswith(named + "."):
+        return image.version
+    return named if named.count(".") == 2 else named + ".0"
 
 
 def lookup_name(image: str) -> Image:

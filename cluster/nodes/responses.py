@@ -71,7 +71,7 @@ def respond(
     if body == "nginx":
         if bare in ("/", "/index.html"):
             return 200, NGINX_WELCOME
-        server = f"nginx/{images.CATALOGUE['docker.io/library/nginx'].version}"
+        server = f"nginx/{_version('nginx', tag)}"
         return 404, NGINX_ERROR.format(code=404, text="Not Found", server=server)
     if body == "httpd":
         return (
@@ -139,6 +139,11 @@ PHP_APACHE_SERVER = "Apache/2.4.10 (Debian)"
 PHP_VERSION = "PHP/5.6.40"
 
 
+def _version(name: str, tag: str) -> str:
+    """The release of an official image's server that `tag` runs."""
+    return images.version_of(images.CATALOGUE[f"docker.io/library/{name}"], tag)
+
+
 def status_line(status: int) -> str:
     """The HTTP/1.1 status line of a response, reason phrase included."""
     return f"HTTP/1.1 {status} {REASONS.get(status, '')}".rstrip()
@@ -150,13 +155,14 @@ def http_date(now: float) -> str:
 
 
 def response_headers(
-    body: str, status: int, text: str, now: float
+    body: str, status: int, text: str, now: float, tag: str = ""
 ) -> list[tuple[str, str]]:
     """The headers an image's server sends with one answer, in the order it sends
-    them; `body` is the image's kind of answer, `text` the answer itself."""
+    them; `body` is the image's kind of answer, `text` the answer itself, `tag` the
+    image's tag (its release is in the Server header)."""
     date, length = http_date(now), str(len(text.encode()))
     if body == "nginx":
-        server = f"nginx/{images.CATALOGUE['docker.io/library/nginx'].version}"
+        server = f"nginx/{_version('nginx', tag)}"
         head = [("Server", server), ("Date", date), ("Content-Type", "text/html")]
         head.append(("Content-Length", length))
         if status != 200:
@@ -169,7 +175,7 @@ def response_headers(
             ("Accept-Ranges", "bytes"),
         ]
     if body == "httpd":
-        server = f"Apache/{images.CATALOGUE['docker.io/library/httpd'].version} (Unix)"
+        server = f"Apache/{_version('httpd', tag)} (Unix)"
         head = [("Date", date), ("Server", server)]
         if status != 200:
             return [

@@ -480,7 +480,7 @@ def _deliver(
             trace.request.get("headers"),
             trace.request.get("data", ""),
         )
-        trace.headers = responses.response_headers(image.body, status, body, now)
+        trace.headers = responses.response_headers(image.body, status, body, now, tag)
         if "forwarded" in trace.request:
             trace.headers = responses.behind_ingress(trace.headers, now)
         trace.hop(

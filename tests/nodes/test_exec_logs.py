@@ -270,3 +270,65 @@ def test_pulls_answer_like_a_registry(image, error):
 )
 def test_durations_print_like_go(seconds, text):
     assert runtime.go_duration(seconds) == text
+
+
+@pytest.mark.parametrize(
+    ("ref", "version"),
+    [
+        ("nginx:1.28", "1.28.0"),
+        ("nginx:1.26.2-alpine", "1.26.2"),
+        ("nginx:1.27", "1.27.3"),  # the catalogue's own line keeps its patch release
+        ("nginx", "1.27.3"),
+        ("nginx:alpine", "1.27.3"),
+        ("redis:7.2", "7.2.0"),
+        ("httpd:2.4.58", "2.4.58"),
+    ],
+)
+def test_an_image_runs_the_release_its_tag_names(ref, version):
+    image = images.lookup(images.normalize(ref))
+    assert image.version == version
+    if image.repo.endswith("/nginx"):
+        assert ("NGINX_VERSION", version) in image.env
+
+
+@pytest.mark.parametrize(
+    ("args", "stderr", "code"),
+    [
+        (["-v"], "nginx version: nginx/1.28.0\n", 0),
+        (
+            ["-t"],
+            "nginx: the configuration file /etc/nginx/nginx.conf syntax is ok\n"
+            "nginx: configuration file /etc/nginx/nginx.conf test is successful\n",
+            0,
+        ),
+        (["-s", "reload"], "2023/11/14 22:15:20 [notice] 38#38: signal process started\n", 0),
+        (["-s", "restart"], 'nginx: invalid option: "-s restart"\n', 1),
+        (["-x"], 'nginx: invalid option: "-x"\n', 1),
+    ],
+)  # fmt: skip
+def test_nginx_by_hand_in_an_nginx_container(args, stderr, code):
+    out = exec_shell.run(_ctx(image="nginx:1.28"), ["nginx", *args])
+    assert (out.stderr, out.stdout, out.exit_code) == (stderr, "", code)
+
+
+def test_a_second_nginx_cannot_bind_the_port_the_first_holds():
+    out = exec_shell.run(_ctx(image="nginx:1.28"), ["nginx"])
+    lines = out.stderr.splitlines()
+    assert out.exit_code == 1
+    assert len(lines) == 11
+    assert lines[0] == (
+        "nginx: [emerg] bind() to 0.0.0.0:80 failed (98: Address already in use)"
+    )
+    assert lines[-1] == "nginx: [emerg] still could not bind()"
+
+
+def test_the_server_header_and_the_startup_log_name_the_tags_release():
+    from cluster.nodes import responses
+
+    headers = dict(responses.response_headers("nginx", 200, "x", T0, "1.28"))
+    assert headers["Server"] == "nginx/1.28.0"
+    image = images.lookup(images.normalize("nginx:1.28"))
+    lines = [
+        text for _, text in logs.startup_lines(image, make_pod("w=nginx:1.28"), T0)
+    ]
+    assert any(text.endswith("[notice] 1#1: nginx/1.28.0") for text in lines)
